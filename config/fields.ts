@@ -1,0 +1,70 @@
+/**
+ * The leaf types settings are made of. Each carries a label for the generated reference (`path`, `URL`,
+ * `CIDR`, ...) in `fieldMeta`; file paths are also marked so the loader can resolve them against the
+ * directory of the file that named them.
+ */
+import { z } from 'zod';
+import { cidrSchema } from './cidr.js';
+import { hostPortSchema, listenSchema, type Transport } from './listen.js';
+
+export interface FieldMeta {
+  /** How the reference names the type. */
+  label: string;
+  /** A filesystem path: relative values in a file are relative to that file's directory. */
+  path?: true;
+}
+
+export const fieldMeta = z.registry<FieldMeta>();
+
+function labelled<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
+  return schema.register(fieldMeta, meta);
+}
+
+export function filePath(): z.ZodString {
+  return labelled(z.string().min(1), { label: 'path', path: true });
+}
+
+export function directory(): z.ZodString {
+  return labelled(z.string().min(1), { label: 'directory', path: true });
+}
+
+export function webUrl(): z.ZodURL {
+  return labelled(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }), { label: 'URL' });
+}
+
+export function redisUrl(): z.ZodURL {
+  return labelled(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }), { label: 'URL' });
+}
+
+/** CDR times are read in a declared IANA zone, never an abbreviation (CST and IST are ambiguous). */
+export function ianaZone(): z.ZodString {
+  return labelled(
+    z.string().refine(isTimeZone, { error: (iss) => `unknown IANA time zone ${JSON.stringify(iss.input)}, e.g. America/Chicago` }),
+    { label: 'IANA zone' },
+  );
+}
+
+export function cidr(): ReturnType<typeof cidrSchema> {
+  return labelled(cidrSchema(), { label: 'CIDR' });
+}
+
+export function hostPort(): ReturnType<typeof hostPortSchema> {
+  return labelled(hostPortSchema(), { label: 'HOST:PORT' });
+}
+
+export function listen(transports: readonly Transport[]): ReturnType<typeof listenSchema> {
+  return labelled(listenSchema(transports), { label: transports.map((t) => `${t}:HOST:PORT`).join(' or ') });
+}
+
+/** pino's levels. */
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The traceback case state machine. Pure: every function takes a case and an event and returns the next case
+ * plus the effects the caller must carry out (after it has stored the case: DESIGN §8, transitions are durable
+ * before their side effects). No I/O, no clock, no randomness: `ctx` brings time and ids.
+ */
+import type { HopAnswer, HopQuery, TracebackInput } from '../proto/messages.js';
+import type { Case, Hop, HopAttempt, Outcome } from './case.js';
+
+export interface EngineConfig {
+  /** How long an agent has to answer one attempt. */
+  agentDeadlineMs: number;
+  /** Further attempts after the first (each deadline doubles: backoff). */
+  agentRetries: number;
+  /** A person's deadline for a manual hop (24 h by US rule). */
+  manualDeadlineMs: number;
+  /** Search window of the first attempt, ± seconds. */
+  windowSec: number;
+  /** Window of the single retry after `not_found`. */
+  widenedWindowSec: number;
+  /** A chain longer than this is treated as a loop. */
+  maxHops: number;
+}
+
+export const defaultEngineConfig: EngineConfig = {
+  agentDeadlineMs: 10_000,
+  agentRetries: 2,
+  manualDeadlineMs: 24 * 3_600_000,
+  windowSec: 120,
+  widenedWindowSec: 600,
+  maxHops: 20,
+};
+
+/** What the engine needs to know about a provider. */
+export interface ProviderView {
+  id: string;
+  reach: 'agent-pull' | 'agent-push' | 'manual';
+  foreign: boolean;
+  /** A person can be asked (e-mail or phone registered). */
+  hasContacts: boolean;
+}
+
+export interface EngineContext {
+  now: number;
+  cfg: EngineConfig;
+  newQueryId(): string;
+  provider(id: string): ProviderView | undefined;
+}
+
+export type Effect =
+  | { type: 'send-query'; provider: string; mode: 'agent' | 'manual'; query: HopQuery }
+  | { type: 'set-deadline'; at: number }
+  | { type: 'clear-deadline' }
+  | { type: 'ended'; outcome: Outcome };
+
+export interface Step {
+  case: Case;
+  effects: Effect[];
+}
+
+/** An event the engine refuses: the case is left as it was. */
+export class EngineRejection extends Error {
+  override readonly name = 'EngineRejection';
+  constructor(
+    readonly caseId: string,
+    readonly reason: string,
+  ) {
+    super(`case ${caseId}: ${reason}`);
+  }
+}
+
+export function startCase(id: string, input: TracebackInput, requester: string, ctx: EngineContext): Step {
+  const c: Case = {
+    id,
+    call: { ...input.call },
+    ...(input.campaign !== undefined && { campaign: input.campaign }),
+    requester,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    status: 'open',
+    hops: [],
+    rev: 0,
+  };
+  return askProvider(c, input.firstProvider, null, input.windowSec ?? ctx.cfg.windowSec, ctx);
+}
+
+/** Apply a verified answer. The caller has checked the envelope's signature and that `iss` is `answer.provider`. */
+export function applyAnswer(prev: Case, answer: HopAnswer, jws: string, ctx: EngineContext): Step {
+  const c = structuredClone(prev);
+  const hop = currentHop(c);
+  if (c.status !== 'open' || !hop || hop.state !== 'pending') throw new EngineRejection(c.id, 'no hop is waiting for an answer');
+  const attempt = hop.attempts.at(-1);
+  if (!attempt || attempt.queryId !== answer.queryId) throw new EngineRejection(c.id, `answer to ${answer.queryId} is not for the open attempt`);
+  if (answer.provider !== hop.provider) throw new EngineRejection(c.id, `answer from ${answer.provider}, but ${hop.provider} was asked`);
+
+  touch(c, ctx);
+  hop.state = 'answered';
+  hop.answer = answer;
+  hop.answerJws = jws;
+  hop.answeredAt = ctx.now;
+
+  switch (answer.result) {
+    case 'originated':
+      c.originator = hop.provider;
+      return end(c, 'originated', `${hop.provider} originated the call`);
+    case 'foreign':
+      c.pointOfEntry = hop.provider;
+      return end(c, 'foreign', `${hop.provider} received the call from abroad`);
+    case 'declined':
+      return end(c, 'non_responsive', `${hop.provider} declined to answer${answer.reason ? `: ${answer.reason}` : ''}`);
+    case 'not_found':
+      if (attempt.windowSec < ctx.cfg.widenedWindowSec) return retry(c, hop, ctx.cfg.widenedWindowSec, ctx);
+      return end(c, 'not_found', `${hop.provider} has no record of the call (±${attempt.windowSec} s)`);
+    case 'unavailable':
+      return onUnanswered(c, hop, attempt, ctx);
+    case 'upstream':
+      return followUpstream(c, hop, answer, ctx);
+  }
+}
+
+/** The open attempt's deadline passed without an answer. */
+export function applyTimeout(prev: Case, ctx: EngineContext): Step {
+  const c = structuredClone(prev);
+  const hop = currentHop(c);
+  if (c.status !== 'open' || !hop || hop.state !== 'pending') return { case: prev, effects: [] };
+  const attempt = hop.attempts.at(-1)!;
+  if (attempt.deadline > ctx.now) return { case: prev, effects: [{ type: 'set-deadline', at: attempt.deadline }] };
+  attempt.timedOut = true;
+  touch(c, ctx);
+  return onUnanswered(c, hop, attempt, ctx);
+}
+
+export function cancelCase(prev: Case, why: string, ctx: EngineContext): Step {
+  if (prev.status !== 'open') throw new EngineRejection(prev.id, `already ended (${prev.status})`);
+  const c = structuredClone(prev);
+  touch(c, ctx);
+  return end(c, 'cancelled', why);
+}
+
+export function currentHop(c: Case): Hop | undefined {
+  return c.hops.at(-1);
+}
+
+/** The deadline a case is waiting on, if any: used to re-arm deadlines after a restart. */
+export function pendingDeadline(c: Case): number | undefined {
+  const hop = currentHop(c);
+  if (c.status !== 'open' || hop?.state !== 'pending') return undefined;
+  return hop.attempts.at(-1)?.deadline;
+}
+
+function followUpstream(c: Case, hop: Hop, answer: HopAnswer, ctx: EngineContext): Step {
+  const named = answer.matches.find((m) => m.upstream)?.upstream;
+  if (!named) return end(c, 'not_found', `${hop.provider} answered upstream without naming one`);
+  const id = named.providerId;
+  const upstream = id ? ctx.provider(id) : undefined;
+  if (!id || !upstream) return end(c, 'non_responsive', `${hop.provider} named "${named.name}", which is not a registered provider`);
+  if (c.hops.some((h) => h.provider === id)) return end(c, 'loop', `${hop.provider} named ${id}, already in the chain`);
+  if (upstream.foreign) {
+    c.pointOfEntry = hop.provider;
+    return end(c, 'foreign', `${hop.provider} received the call from ${id}, outside the country`);
+  }
+  if (c.hops.length >= ctx.cfg.maxHops) return end(c, 'loop', `more than ${ctx.cfg.maxHops} hops`);
+  return askProvider(c, id, hop.provider, ctx.cfg.windowSec, ctx);
+}
+
+function askProvider(c: Case, providerId: string, askedBy: string | null, windowSec: number, ctx: EngineContext): Step {
+  const p = ctx.provider(providerId);
+  if (!p) {
+    touch(c, ctx);
+    return end(c, 'non_responsive', `${providerId} is not a registered provider`);
+  }
+  const mode = p.reach === 'manual' ? 'manual' : 'agent';
+  const hop: Hop = { provider: providerId, askedBy, mode, state: 'pending', attempts: [] };
+  c.hops.push(hop);
+  touch(c, ctx);
+  return send(c, hop, windowSec, ctx);
+}
+
+function onUnanswered(c: Case, hop: Hop, attempt: HopAttempt, ctx: EngineContext): Step {
+  if (hop.mode === 'agent' && hop.attempts.length <= ctx.cfg.agentRetries) return retry(c, hop, attempt.windowSec, ctx);
+  const p = ctx.provider(hop.provider);
+  if (hop.mode === 'agent' && p?.hasContacts) {
+    // The agent is silent: fall back to the provider's people, as the portal does today.
+    hop.mode = 'manual';
+    return send(c, hop, attempt.windowSec, ctx);
+  }
+  hop.state = 'unanswered';
+  return end(c, 'non_responsive', `${hop.provider} did not answer by its deadline`);
+}
+
+function retry(c: Case, hop: Hop, windowSec: number, ctx: EngineContext): Step {
+  hop.state = 'pending';
+  return send(c, hop, windowSec, ctx);
+}
+
+function send(c: Case, hop: Hop, windowSec: number, ctx: EngineContext): Step {
+  // Backoff: each further attempt of the same hop waits twice as long as the one before.
+  const ms = hop.mode === 'manual' ? ctx.cfg.manualDeadlineMs : ctx.cfg.agentDeadlineMs * 2 ** Math.min(hop.attempts.length, 6);
+  const attempt: HopAttempt = { queryId: ctx.newQueryId(), windowSec, sentAt: ctx.now, deadline: ctx.now + ms };
+  hop.attempts.push(attempt);
+  const query: HopQuery = {
+    queryId: attempt.queryId,
+    tracebackId: c.id,
+    call: { ...c.call, windowSec },
+    askedBy: hop.askedBy,
+    deadline: new Date(attempt.deadline).toISOString(),
+  };
+  return {
+    case: c,
+    effects: [
+      { type: 'set-deadline', at: attempt.deadline },
+      { type: 'send-query', provider: hop.provider, mode: hop.mode, query },
+    ],
+  };
+}
+
+function end(c: Case, outcome: Outcome, detail: string): Step {
+  c.status = outcome;
+  c.detail = detail;
+  return { case: c, effects: [{ type: 'clear-deadline' }, { type: 'ended', outcome }] };
+}
+
+function touch(c: Case, ctx: EngineContext): void {
+  c.updatedAt = ctx.now;
+}
