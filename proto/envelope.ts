@@ -112,11 +112,10 @@ export async function verify<T = unknown>(jws: string, opts: VerifyOptions): Pro
   }
   const skewSec = opts.skewSec ?? DEFAULT_SKEW_SEC;
   const nowSec = (opts.now ?? Date.now()) / 1000;
-  if (iat < nowSec - skewSec) {
-    throw new EnvelopeError('expired', `iat is ${Math.round(nowSec - iat)} s ago, more than the ${skewSec} s allowed`);
-  }
+  const allowed = `more than the ${skewSec} s allowed`;
+  if (iat < nowSec - skewSec) throw new EnvelopeError('expired', `iat is ${Math.round(nowSec - iat)} s ago, ${allowed}`);
   if (iat > nowSec + skewSec) {
-    throw new EnvelopeError('not-yet-valid', `iat is ${Math.round(iat - nowSec)} s ahead, more than the ${skewSec} s allowed`);
+    throw new EnvelopeError('not-yet-valid', `iat is ${Math.round(iat - nowSec)} s ahead, ${allowed}`);
   }
   // One second past the last instant the iat check accepts, so stores that round to seconds stay safe.
   if (opts.jti && !(await opts.jti.remember(jti, (iat + skewSec + 1) * 1000))) {
@@ -129,7 +128,7 @@ export async function verify<T = unknown>(jws: string, opts: VerifyOptions): Pro
 export function verifyOffline<T = unknown>(jws: string, publicKeys: readonly KeyObject[]): Verified<T> {
   const parsed = parseCompact(jws);
   requireAlg(parsed);
-  requireSignature(parsed, publicKeys, 'the given public keys');
+  requireSignature(parsed, publicKeys, 'this evidence');
   return parsed.verified as Verified<T>;
 }
 
@@ -232,7 +231,9 @@ function jsonObject(part: string, what: string): Record<string, unknown> {
   } catch {
     throw malformed(`${what} is not JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(`${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw malformed(`${what} is not a JSON object`);
+  }
   return value as Record<string, unknown>;
 }
 
@@ -256,7 +257,8 @@ function malformed(reason: string): EnvelopeError {
 
 /** Never 'none', never an HMAC alg a public key could be abused as the secret for (RFC 8725 §2.1, §3.1). */
 function requireAlg({ verified }: Parsed): void {
-  if (verified.header.alg !== ALG) throw new EnvelopeError('bad-alg', `alg is "${verified.header.alg}", only ${ALG} is accepted`);
+  const { alg } = verified.header;
+  if (alg !== ALG) throw new EnvelopeError('bad-alg', `alg is "${alg}", only ${ALG} is accepted`);
 }
 
 function requireSignature({ signingInput, signature }: Parsed, keys: readonly KeyObject[], whose: string): void {

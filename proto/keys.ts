@@ -86,5 +86,6 @@ function requireEd25519(key: KeyObject, type: 'public' | 'private'): void {
 
 function describeRaw(value: unknown): string {
   if (typeof value !== 'string') return typeof value;
-  return value.length === 43 ? 'a character outside base64url or a non-canonical last character' : `${value.length} characters`;
+  if (value.length !== 43) return `${value.length} characters`;
+  return 'a character outside base64url or a non-canonical last character';
 }

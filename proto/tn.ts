@@ -60,8 +60,13 @@ const BACKSLASH = 92;
 const ANONYMITY_TOKENS: ReadonlySet<string> = new Set([
   'anonymous', 'restricted', 'unavailable', 'unknown', 'private', 'outofarea', '', '0', '0000000000',
 ]);
-const EMERGENCY = ['911', '112'] as const;
+/** Called numbers never blocked unless the operator adds more (domain.md §2.5). */
+const EXEMPT_BY_DEFAULT: readonly string[] = ['911', '112'];
 
+/**
+ * A number in any shape of cdr-formats.md §5 → E.164 plus its NANP validity. An invalid number is kept and
+ * flagged, never dropped: it is evidence of spoofing. `rules` are the ingress trunk's, never guessed.
+ */
 export function normalise(raw: string, rules?: TrunkRules): Tn {
   const addr = addressOf(raw);
   if (addr.user === null) return { e164: null, raw, anonymous: false, validity: 'unnormalised' };
@@ -101,8 +106,7 @@ export function isEmergency(raw: string, extra?: readonly string[]): boolean {
 }
 
 function isExempt(code: string, extra: readonly string[] | undefined): boolean {
-  if (code === EMERGENCY[0] || code === EMERGENCY[1]) return true;
-  return extra !== undefined && extra.includes(code);
+  return EXEMPT_BY_DEFAULT.includes(code) || (extra !== undefined && extra.includes(code));
 }
 
 /** `service:sos` and its sub-services (`service:sos.police`). */
@@ -115,7 +119,7 @@ function isSosUrn(user: string): boolean {
 
 /**
  * Step 5 of cdr-formats.md §5, in its order; a nature-of-address hint replaces the guessing. Every result goes
- * through `asE164`, so what comes out normalises to itself.
+ * through `asE164`, which also refuses non-digits, so what comes out normalises to itself.
  */
 function e164Of(
   number: string,
@@ -124,7 +128,6 @@ function e164Of(
   noa: TrunkRules['natureOfAddress'],
 ): string | null {
   if (number.charCodeAt(0) === PLUS) return asE164(number);
-  if (!isDigits(number, 0)) return null;
   const len = number.length;
   const first = number.charCodeAt(0);
   if (noa === 'e164') return asE164('+' + number);
@@ -163,7 +166,9 @@ function isDigits(s: string, from: number): boolean {
 }
 
 function isAnonymityToken(number: string): boolean {
-  if (number.length > 11) return false;
+  const first = number.charCodeAt(0);
+  // Numbers (the common case) start with + or 1–9: skip the lower-casing.
+  if (number.length > 11 || first === PLUS || (first > ZERO && first <= NINE)) return false;
   return ANONYMITY_TOKENS.has(number.toLowerCase());
 }
 
@@ -175,7 +180,7 @@ function stripPrefix(number: string, prefixes: readonly string[]): string {
       best = p.length;
     }
   }
-  return number;
+  return best === 0 ? number : number.slice(best);
 }
 
 /** Drop the visual separators of RFC 3966 (`- . ( )`) and whitespace, including folded header lines. */
