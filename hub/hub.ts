@@ -131,8 +131,8 @@ export class Hub {
     });
     const provider = v.claims.iss;
     const take = async () => (await this.store.take(provider, 16)).map((q) => q.jws);
-    const first = await take();
-    if (first.length || waitMs <= 0) return first;
+    if (waitMs <= 0) return take();
+    // Subscribe before the first take: a query enqueued between the two would otherwise wait out the poll.
     return new Promise<string[]>((resolve, reject) => {
       let done = false;
       const finish = (fn: () => void) => {
@@ -143,15 +143,16 @@ export class Hub {
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      const onAbort = () => finish(() => resolve([]));
-      const unsubscribe = this.store.onEnqueue(provider, () => {
+      const attempt = () =>
         take().then(
           (items) => items.length && finish(() => resolve(items)),
           (err: unknown) => finish(() => reject(err)),
         );
-      });
+      const onAbort = () => finish(() => resolve([]));
+      const unsubscribe = this.store.onEnqueue(provider, () => void attempt());
       const timer = setTimeout(() => finish(() => resolve([])), waitMs);
       signal?.addEventListener('abort', onAbort, { once: true });
+      void attempt();
     });
   }
 

@@ -48,7 +48,10 @@ export interface HubStore extends JtiStore {
   enqueue(provider: string, q: QueuedQuery): Promise<void>;
   /** Atomically takes up to `max` queued queries of a provider (each delivered once). */
   take(provider: string, max: number): Promise<QueuedQuery[]>;
-  /** Notified when something is enqueued for `provider` (by any hub instance). Returns an unsubscribe. */
+  /**
+   * Notified when something is enqueued for `provider` (by any hub instance), and once when the subscription
+   * becomes active (and after a reconnect), so a waiter re-checks the queue. Returns an unsubscribe.
+   */
   onEnqueue(provider: string, listener: () => void): () => void;
   /** queryId → caseId, so an answer finds its case. */
   caseOfQuery(queryId: string): Promise<string | undefined>;

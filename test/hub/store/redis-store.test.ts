@@ -1,0 +1,139 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../../agent/calls/store.js';
+import { RedisHubStore } from '../../../hub/store/redis-store.js';
+import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { aCase, hear, hubStoreContract, next } from './contract.js';
+
+let server: RedisServer;
+let clusterNode: RedisServer;
+let prefixes = 0;
+
+/** A one-node Redis Cluster owning every slot: a command or transaction across slots fails there with CROSSSLOT. */
+async function startClusterNode(): Promise<RedisServer> {
+  const node = await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf']);
+  const admin = new Redis(node.url);
+  await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+  for (let i = 0; !String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) {
+    if (i > 100) throw new Error('one-node cluster did not become ok');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  admin.disconnect();
+  return node;
+}
+
+function pair(url: string): Promise<[RedisHubStore, RedisHubStore]> {
+  const keyPrefix = `ht:test${++prefixes}:`;
+  return Promise.resolve([new RedisHubStore({ url, keyPrefix }), new RedisHubStore({ url, keyPrefix })]);
+}
+
+async function eventually(check: () => Promise<boolean>, withinMs = 5_000): Promise<void> {
+  const until = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`not true within ${withinMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  [server, clusterNode] = await Promise.all([startRedis(), startClusterNode()]);
+});
+afterAll(async () => {
+  await Promise.all([server.stop(), clusterNode.stop()]);
+});
+
+hubStoreContract('redis', () => pair(server.url));
+hubStoreContract('redis on a cluster node', () => pair(clusterNode.url));
+
+describe('redis hub store', () => {
+  it('keeps cases as JSON under ht:hub:case:{id}, query links for 30 days, and jtis until their expiry', async () => {
+    const store = new RedisHubStore({ url: server.url });
+    const raw = new Redis(server.url);
+    try {
+      await store.createCase(aCase('layout-1'));
+      expect(JSON.parse((await raw.get('ht:hub:case:{layout-1}'))!)).toEqual(aCase('layout-1'));
+      await store.enqueue('term-co', { queryId: 'layout-q1', caseId: 'layout-1', jws: 'x' });
+      const ttl = await raw.pttl('ht:hub:query:layout-q1');
+      expect(ttl).toBeGreaterThan(30 * 24 * 3600 * 1000 - 60_000);
+      expect(ttl).toBeLessThanOrEqual(30 * 24 * 3600 * 1000);
+      const expiresAt = Date.now() + 90_000;
+      await store.remember('layout-jti', expiresAt);
+      expect(Number(await raw.call('PEXPIRETIME', 'ht:hub:jti:layout-jti'))).toBe(expiresAt);
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
+  });
+
+  it('lists only cases that match, when an index holds ids left by a crash between a case write and its index update', async () => {
+    const store = new RedisHubStore({ url: server.url, keyPrefix: 'ht:crash:' });
+    const raw = new Redis(server.url);
+    try {
+      const ended = aCase('ended', { createdAt: 2 });
+      await store.createCase(ended);
+      await store.saveCase(next(ended, { status: 'originated' }));
+      await store.createCase(aCase('open', { createdAt: 1 }));
+      await raw.zadd('ht:crash:{case-index}:status:open', 3, 'ended', 4, 'never-written');
+      expect(await store.openCaseIds()).toEqual(['open']);
+      expect((await store.listCases({ status: 'open' })).map((c) => c.id)).toEqual(['open']);
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
+  });
+
+  it('rejects operations within 2 s while Redis is down, answers ping false, and works again once Redis is back', async () => {
+    const flaky = await startRedis();
+    const store = new RedisHubStore({ url: flaky.url });
+    const other = new RedisHubStore({ url: flaky.url });
+    try {
+      await store.createCase(aCase('c1'));
+      const listener = hear(other, 'term-co');
+      await listener.next();
+
+      await flaky.kill();
+      const started = Date.now();
+      const results = await Promise.allSettled([
+        store.getCase('c1'),
+        store.saveCase(next(aCase('c1'))),
+        store.claimDue(Date.now(), 10),
+        store.enqueue('term-co', { queryId: 'q1', caseId: 'c1', jws: 'x' }),
+        store.take('term-co', 1),
+        store.remember('jti-1', Date.now() + 60_000),
+      ]);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const pinged = Date.now();
+      expect(await store.ping()).toBe(false);
+      expect(Date.now() - pinged).toBeLessThan(2_000);
+      for (const r of results) expect(r.status === 'rejected' && r.reason).toBeInstanceOf(StoreUnavailableError);
+      expect(results.map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual([
+        'store unavailable during getCase',
+        'store unavailable during saveCase',
+        'store unavailable during claimDue',
+        'store unavailable during enqueue',
+        'store unavailable during take',
+        'store unavailable during remember',
+      ]);
+
+      const nudged = listener.next();
+      await flaky.restart();
+      await eventually(() => store.ping());
+      // The server lost everything (no persistence in tests) and its script cache: the same store carries on.
+      await store.createCase(aCase('c2'));
+      await store.saveCase(next(aCase('c2'), { status: 'loop' }));
+      expect((await other.getCase('c2'))?.status).toBe('loop');
+      await store.setDeadline('c2', 5);
+      expect(await other.claimDue(10, 10)).toEqual(['c2']);
+      // The subscriber reconnected by itself: its listener is nudged, then hears enqueues again.
+      await nudged;
+      const heard = listener.next();
+      await store.enqueue('term-co', { queryId: 'q2', caseId: 'c2', jws: 'x' });
+      await heard;
+      expect(await other.take('term-co', 5)).toEqual([{ queryId: 'q2', caseId: 'c2', jws: 'x' }]);
+      listener.unsubscribe();
+    } finally {
+      await Promise.all([store.close(), other.close()]);
+      await flaky.stop();
+    }
+  });
+});
