@@ -17,7 +17,8 @@ export interface FieldMeta {
 export const fieldMeta = z.registry<FieldMeta>();
 
 function labelled<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
-  return schema.register(fieldMeta, meta);
+  fieldMeta.add(schema, meta);
+  return schema;
 }
 
 export function filePath(): z.ZodString {
@@ -36,13 +37,25 @@ export function redisUrl(): z.ZodURL {
   return labelled(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }), { label: 'URL' });
 }
 
-/** CDR times are read in a declared IANA zone, never an abbreviation (CST and IST are ambiguous). */
+/**
+ * CDR times are read in a declared IANA zone, never an abbreviation: CST and IST are ambiguous, and EST
+ * (a fixed offset in tzdata) silently ignores daylight saving time for a switch in New York.
+ */
 export function ianaZone(): z.ZodString {
   return labelled(
-    z.string().refine(isTimeZone, { error: (iss) => `unknown IANA time zone ${JSON.stringify(iss.input)}, e.g. America/Chicago` }),
+    z
+      .string()
+      .refine((zone) => !ABBREVIATION.test(zone) || UNIVERSAL.has(zone), {
+        error: (iss) => `${JSON.stringify(iss.input)} is an abbreviation, not an IANA time zone: use a name like America/Chicago`,
+        abort: true,
+      })
+      .refine(isTimeZone, { error: (iss) => `unknown IANA time zone ${JSON.stringify(iss.input)}, e.g. America/Chicago` }),
     { label: 'IANA zone' },
   );
 }
+
+const ABBREVIATION = /^[A-Z]{2,5}$/;
+const UNIVERSAL = new Set(['UTC', 'GMT', 'UCT']);
 
 export function cidr(): ReturnType<typeof cidrSchema> {
   return labelled(cidrSchema(), { label: 'CIDR' });

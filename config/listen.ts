@@ -50,7 +50,11 @@ export function parseListenAddress(text: string, transports: readonly Transport[
   if (colon < 0 || transport === undefined) {
     throw new AddressError(text);
   }
-  return { transport, ...parseHostPort(text.slice(colon + 1)) };
+  try {
+    return { transport, ...parseHostPort(text.slice(colon + 1)) };
+  } catch (err) {
+    throw err instanceof AddressError ? new AddressError(text, err.detail) : err;
+  }
 }
 
 /** A `HOST:PORT` setting: a string in the file, a `HostPort` in the loaded config. */
@@ -65,7 +69,7 @@ export function listenSchema(transports: readonly Transport[]): z.ZodType<Listen
 }
 
 function addressSchema<T>(expected: string, parseText: (text: string) => T): z.ZodType<T, string> {
-  return z.string().transform((text, ctx) => {
+  return z.string({ error: `expected ${expected}` }).transform((text, ctx) => {
     try {
       return parseText(text);
     } catch (err) {
