@@ -94,7 +94,8 @@ describe('a bad settings file is a ConfigError naming the setting, the reason an
   it('a hub URL without the keys to sign answers and check queries', () => {
     const { file, issues } = agentIssues('provider: acme', 'hub: { url: "https://hub.example.net" }');
     expect(issues).toEqual([
-      ['keys.privateKeyFile', 'required when hub.url is set (make one with `hoptrace-agent keygen`)', file],
+      // Set nowhere, so no source is named.
+      ['keys.privateKeyFile', 'required when hub.url is set (make one with `hoptrace-agent keygen`)', undefined],
       ['hub.publicKeys', "required when hub.url is set: the hub's public key, as `hoptrace-hub keygen` prints it", file],
     ]);
   });
