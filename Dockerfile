@@ -1,0 +1,38 @@
+# hoptrace: one image for the agent (default) and the hub.
+#   docker build -t hoptrace .
+#   docker run --rm -p 5062:5062/udp -v /etc/hoptrace:/etc/hoptrace:ro hoptrace --config /etc/hoptrace/agent.yaml
+#   docker run --rm -p 8080:8080 --entrypoint hoptrace-hub hoptrace serve --config /etc/hoptrace/hub.yaml
+
+# ---- build: compile TypeScript with the dev dependencies ----
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY proto proto
+COPY config config
+COPY agent agent
+COPY hub hub
+COPY sim sim
+RUN npm run build && npm prune --omit=dev
+
+# ---- runtime: production dependencies and dist only, non-root ----
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /opt/hoptrace
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/dist dist
+COPY config/examples /etc/hoptrace/examples
+COPY hub/ui dist/hub/ui
+RUN ln -s /opt/hoptrace/dist/agent/cli.js /usr/local/bin/hoptrace-agent \
+ && ln -s /opt/hoptrace/dist/hub/cli.js /usr/local/bin/hoptrace-hub \
+ && chmod +x dist/agent/cli.js dist/hub/cli.js
+USER node
+# SIP policy server (UDP/TCP), HEP collector (UDP), agent health/metrics, hub API/UI
+EXPOSE 5062/udp 5062/tcp 9060/udp 9091/tcp 8080/tcp
+# The agent serves /healthz on its http.listen (default 127.0.0.1:9091 inside the container).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.HOPTRACE_HEALTH_PORT||'9091')+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["hoptrace-agent"]
+CMD ["--config", "/etc/hoptrace/agent.yaml"]
