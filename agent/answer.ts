@@ -72,7 +72,8 @@ export function answerQuery(q: HopQuery, lookup: Lookup, ctx: AnswerContext): Ho
 function toMatch(r: CallRecord, who: Resolved | undefined): Match {
   const m: Match = {
     at: new Date(r.at).toISOString(),
-    calling: r.calling,
+    // A caller we could not normalise is kept as received (e.g. a whole Acme From header): bounded for the wire.
+    calling: r.calling.slice(0, 64),
     called: r.called,
     source: r.source,
     ingress: r.ingress,

@@ -1,0 +1,70 @@
+/**
+ * The skeleton every format shares, so a format file holds only where its fields are: options checked once,
+ * blank lines skipped, the fields assembled into a CallRecord, every problem turned into a CdrLineError.
+ */
+import type { z } from 'zod';
+import type { CallRecord } from '../calls/record.js';
+import { callRecord, type CallFields } from './assemble.js';
+import { lineText } from './csv.js';
+import { CdrLineError, type CdrContext, type CdrFormat } from './format.js';
+import { optionsOf, OptionsProblem } from './options.js';
+import { elements, parseXml, XmlProblem } from './xml.js';
+
+/** The fields of one record; null for a record that is skipped (a START, a header row); or a reason. */
+export type Read<O, In> = (input: In, options: O, ctx: CdrContext, lineNo: number) => CallFields | null | string;
+
+export function lineReader<S extends z.ZodType>(
+  format: string,
+  schema: S,
+  read: Read<z.output<S>, string>,
+): NonNullable<CdrFormat['parseLine']> {
+  return (line, lineNo, ctx) => {
+    let text = lineText(line);
+    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1); // CRLF files
+    if (text === '') return [];
+    const options = optionsOf(schema, ctx.options);
+    if (options instanceof OptionsProblem) return new CdrLineError(ctx.file, lineNo, options.reason, text);
+    const fields = read(text, options, ctx, lineNo);
+    if (fields === null) return [];
+    const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.trunk);
+    return typeof record === 'string' ? new CdrLineError(ctx.file, lineNo, record, text) : [record];
+  };
+}
+
+/**
+ * For XML formats: every `element` in the text is one record, read from its parsed tree. Lines in errors count
+ * from the start of `text` (the element's start tag).
+ */
+export function documentReader<S extends z.ZodType>(
+  format: string,
+  schema: S,
+  element: string,
+  read: Read<z.output<S>, unknown>,
+): NonNullable<CdrFormat['parseDocument']> {
+  return (text, ctx) => {
+    const records: CallRecord[] = [];
+    const errors: CdrLineError[] = [];
+    const options = optionsOf(schema, ctx.options);
+    if (options instanceof OptionsProblem) {
+      errors.push(new CdrLineError(ctx.file, 1, options.reason, text));
+      return { records, errors };
+    }
+    const { slices, problems } = elements(text, element);
+    for (const slice of slices) {
+      const tree = parseXml(slice.text, slice.line);
+      const fields = tree instanceof XmlProblem ? tree.reason : read(tree[element], options, ctx, slice.line);
+      const line = tree instanceof XmlProblem ? tree.line : slice.line;
+      if (fields === null) continue;
+      const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.trunk);
+      if (typeof record === 'string') errors.push(new CdrLineError(ctx.file, line, record, slice.text));
+      else records.push(record);
+    }
+    for (const p of problems) errors.push(new CdrLineError(ctx.file, p.line, p.reason, p.text));
+    if (slices.length === 0 && problems.length === 0 && text.trim() !== '') {
+      // No record element at all: say why when the document is not even XML.
+      const tree = parseXml(text);
+      if (tree instanceof XmlProblem) errors.push(new CdrLineError(ctx.file, tree.line, tree.reason, text));
+    }
+    return { records, errors };
+  };
+}

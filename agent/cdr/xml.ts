@@ -1,0 +1,121 @@
+/**
+ * XML CDR documents (BroadWorks, Metaswitch, FreeSWITCH mod_xml_cdr) with fast-xml-parser. A file of many
+ * records is cut into its record elements first, so each error carries the record's line number and one bad
+ * record does not cost the others. Values stay strings: '0763…' must keep its leading zero.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  // `xsi:type` → `@_type`: Metaswitch's party type is the only prefixed attribute the formats read.
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+export interface XmlSlice {
+  text: string;
+  /** 1-based line of the element's start tag in the whole text. */
+  line: number;
+}
+
+export class XmlProblem {
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+    /** Where it starts, for the error's evidence. */
+    readonly text = '',
+  ) {}
+}
+
+/**
+ * Every `<name …>…</name>` element in `text`, in order. A start tag without its end tag (a file cut short while
+ * being written) is a problem at the start tag's line.
+ */
+export function elements(text: string, name: string): { slices: XmlSlice[]; problems: XmlProblem[] } {
+  const slices: XmlSlice[] = [];
+  const problems: XmlProblem[] = [];
+  const open = '<' + name;
+  const close = '</' + name + '>';
+  let line = 1;
+  let counted = 0;
+  let pos = text.indexOf(open);
+  while (pos >= 0) {
+    const next = text.charCodeAt(pos + open.length);
+    // `<Call` must not match `<CallType`: the name ends at whitespace, '>' or '/'.
+    if (next !== 32 && next !== 62 && next !== 47 && next !== 9 && next !== 10 && next !== 13) {
+      pos = text.indexOf(open, pos + open.length);
+      continue;
+    }
+    line += countLines(text, counted, pos);
+    counted = pos;
+    const tagEnd = text.indexOf('>', pos);
+    if (tagEnd >= 0 && text.charCodeAt(tagEnd - 1) === 47) {
+      slices.push({ text: text.slice(pos, tagEnd + 1), line });
+      pos = text.indexOf(open, tagEnd + 1);
+      continue;
+    }
+    const end = text.indexOf(close, pos);
+    if (end < 0) {
+      problems.push(new XmlProblem(line, `<${name}> is not closed (file cut short?)`, text.slice(pos, pos + 200)));
+      break;
+    }
+    slices.push({ text: text.slice(pos, end + close.length), line });
+    pos = text.indexOf(open, end + close.length);
+  }
+  return { slices, problems };
+}
+
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  let i = text.indexOf('\n', from);
+  while (i >= 0 && i < to) {
+    n++;
+    i = text.indexOf('\n', i + 1);
+  }
+  return n;
+}
+
+/** A parsed element tree, or a problem whose line numbers count from `firstLine` (where `text` starts). */
+export function parseXml(text: string, firstLine = 1): XmlNode | XmlProblem {
+  const valid = XMLValidator.validate(text);
+  if (valid === true) return parser.parse(text) as XmlNode;
+  const shift = firstLine - 1;
+  // The validator's message names lines too ("opened in line 10"): make them the file's lines.
+  const msg = valid.err.msg.replace(/line (\d+)/g, (_, n: string) => `line ${Number(n) + shift}`);
+  return new XmlProblem(valid.err.line + shift, `not well-formed XML: ${msg}`);
+}
+
+export type XmlNode = { [key: string]: unknown };
+
+/** The child element at `path` (the first one when repeated), or undefined. */
+export function child(node: unknown, ...path: string[]): unknown {
+  let cur = node;
+  for (const name of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as XmlNode)[name];
+    if (Array.isArray(cur)) cur = cur[0];
+  }
+  return cur;
+}
+
+/** Text content of an element ('' when empty or absent). */
+export function textOf(node: unknown): string {
+  if (typeof node === 'string') return node;
+  if (node !== null && typeof node === 'object') {
+    const t = (node as XmlNode)['#text'];
+    return typeof t === 'string' ? t : t === undefined ? '' : String(t);
+  }
+  return node === undefined || node === null ? '' : String(node);
+}
+
+export function attrOf(node: unknown, name: string): string | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  const v = (node as XmlNode)['@_' + name];
+  return typeof v === 'string' ? v : undefined;
+}
+

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { callRecord, peer } from '../../../agent/cdr/assemble.js';
+
+const base = { calledLabel: 'field 9 (called)', time: { at: 0 }, ingress: {} };
+
+describe('callRecord', () => {
+  it('keeps an unnormalisable caller as received: a spoofed number is evidence', () => {
+    expect(callRecord('generic', { ...base, calling: 'sip:alice@example.com', called: '2025550143' }, undefined)).toMatchObject({
+      calling: 'sip:alice@example.com',
+      called: '+12025550143',
+    });
+  });
+
+  it('refuses a record whose called number cannot be the index key, naming the field', () => {
+    expect(callRecord('generic', { ...base, calling: '3125550117', called: 's' }, undefined)).toBe(
+      'field 9 (called): "s" does not normalise to an E.164 number',
+    );
+  });
+
+  it('applies the trunk rules to both numbers, and a nature-of-address hint to its own number only', () => {
+    const trunk = { stripPrefixes: ['3401#'], npa: '202' };
+    expect(callRecord('generic', { ...base, calling: '3401#5550117', called: '3401#5550143' }, trunk)).toMatchObject({
+      calling: '+12025550117',
+      called: '+12025550143',
+    });
+    expect(callRecord('generic', { ...base, calling: '442079460000', callingNoa: 'e164', called: '2025550143' }, trunk)).toMatchObject({
+      calling: '+442079460000',
+    });
+  });
+
+  it('keeps a withheld caller anonymous even when the asserted identity is withheld too', () => {
+    expect(callRecord('generic', { ...base, calling: 'anonymous', pai: 'Restricted', called: '2025550143' }, undefined)).toMatchObject({
+      calling: '',
+      anonymous: true,
+    });
+  });
+});
+
+describe('peer', () => {
+  it.each([
+    ['192.0.2.7', { ip: '192.0.2.7' }],
+    ['192.0.2.7:5060', { ip: '192.0.2.7', port: 5060 }],
+    ['[2001:db8::7]:5061', { ip: '2001:db8::7', port: 5061 }],
+    ['2001:db8::7', { ip: '2001:db8::7' }],
+    ['gw.example.net', { ip: 'gw.example.net' }],
+    ['192.0.2.7:x', { ip: '192.0.2.7' }],
+    ['', {}],
+  ])('%j', (text, expected) => {
+    expect(peer(text)).toEqual(expected);
+  });
+});
