@@ -23,7 +23,8 @@ export function parseCoList(text: string, file: string): CoTable {
     if (line.trim() === '' || (i === 0 && /^state\t/i.test(line))) return;
     const cols = line.split('\t');
     if (cols.length < COLUMNS) {
-      errors.push({ line: i + 1, text: line, reason: `expected at least ${COLUMNS} tab-separated columns, got ${cols.length}` });
+      const reason = `expected at least ${COLUMNS} tab-separated columns, got ${cols.length}`;
+      errors.push({ line: i + 1, text: line, reason });
       return;
     }
     const m = /^([2-9][0-9]{2})-?([2-9][0-9]{2})$/.exec(cols[NPA_NXX]!.trim());

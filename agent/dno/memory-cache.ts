@@ -1,0 +1,68 @@
+/**
+ * The embedded DNO cache (demo and small sites): one process, nothing kept across restarts. Entries are held
+ * as encoded fields (entry-codec.ts), not objects, so a large list costs strings, not object graphs.
+ */
+import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
+import { EntryDecoder, fieldOf, payloadOf } from './entry-codec.js';
+import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache } from './store.js';
+
+export class MemoryDnoCache implements DnoCache {
+  private current = 0;
+  private fields = new Map<string, string>();
+  private readonly listeners = new Set<(version: number) => void>();
+  private lease: { owner: string; until: number } | null = null;
+
+  async version(): Promise<number> {
+    return this.current;
+  }
+
+  async apply(delta: DnoDelta): Promise<boolean> {
+    if (!appliesTo(delta, this.current)) return false;
+    // Encode everything before touching the map, so a bad entry cannot leave a delta half applied.
+    const removes = delta.remove.map(fieldOf);
+    const adds = delta.add.map((e) => [fieldOf(e), payloadOf(e)] as const);
+    const fields = delta.full ? new Map<string, string>() : this.fields;
+    for (const field of removes) fields.delete(field);
+    for (const [field, payload] of adds) fields.set(field, payload);
+    this.fields = fields;
+    this.current = delta.version;
+    // Delivered later, like a pub/sub message: a listener never runs inside apply.
+    for (const listener of this.listeners) {
+      queueMicrotask(() => this.listeners.has(listener) && listener(delta.version));
+    }
+    return true;
+  }
+
+  async *entries(): AsyncIterable<DnoEntry[]> {
+    const start = this.current;
+    const decoder = new EntryDecoder();
+    let chunk: DnoEntry[] = [];
+    for (const [field, payload] of this.fields) {
+      chunk.push(decoder.entryOf(field, payload));
+      if (chunk.length < ENTRY_CHUNK) continue;
+      yield chunk;
+      chunk = [];
+      if (this.current !== start) throw new DnoCacheChangedError(start, this.current);
+    }
+    if (chunk.length > 0) yield chunk;
+    if (this.current !== start) throw new DnoCacheChangedError(start, this.current);
+  }
+
+  onChange(listener: (version: number) => void): () => void {
+    // A wrapper per subscription: the same function subscribed twice is unsubscribed once per call.
+    const own = (version: number) => listener(version);
+    this.listeners.add(own);
+    return () => void this.listeners.delete(own);
+  }
+
+  async acquireSyncLease(owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (this.lease !== null && this.lease.owner !== owner && this.lease.until > now) return false;
+    this.lease = { owner, until: now + ttlMs };
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The DNO cache in Redis, shared by the agent instances of one site. Every key carries the hash tag
+ * `{dno:<site>}`, so the whole cache lives in one Redis Cluster slot and MULTI/EXEC spans it.
+ *
+ *   {dno:S}:version         list version
+ *   {dno:S}:gen             "<generation>:<buckets>": which of two generations holds the entries
+ *   {dno:S}:g<G>:b<n>       string, bucket n of generation G: one line per entry (bucket-text.ts)
+ *   {dno:S}:g<G>:payload    hash: payload id → payload JSON (a list has few distinct reason/source pairs)
+ *   {dno:S}:staging         "<generation>:<buckets>" of a full replace being written (dropped by the next one)
+ *   {dno:S}:lease           sync lease owner (SET NX PX)
+ *   {dno:S}:changed         pub/sub channel, message = new version
+ *
+ * A delta reads the buckets it touches and rewrites them in one MULTI/EXEC under WATCH of the version (every
+ * writer bumps it). A full replace writes the other generation in pipelined batches, then switches to it in
+ * one MULTI/EXEC: readers see the old list or the new one, never a mix. The bucket count is chosen at each
+ * full replace; incremental deltas go into the current buckets.
+ */
+import { Redis } from 'ioredis';
+import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
+import { StoreUnavailableError } from '../calls/store.js';
+import { bucketOf, bucketsFor, eachLine, formatBucket, parseBucket, PayloadIds } from './bucket-text.js';
+import { EntryDecoder, fieldOf } from './entry-codec.js';
+import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache } from './store.js';
+
+/** Buckets per round trip, reading (entries()) and writing (full replace). */
+const BUCKET_BATCH = 512;
+const APPLY_ATTEMPTS = 10;
+const CONCURRENT_REPLACE = 'dno apply (another full replace ran at the same time)';
+
+const LEASE = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+interface Generation {
+  gen: number;
+  buckets: number;
+}
+
+export interface RedisDnoCacheOptions {
+  url: string;
+  /** The site (agent deployment) whose instances share this cache. */
+  site: string;
+}
+
+export class RedisDnoCache implements DnoCache {
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  /** Settles once the change channel is subscribed (or that failed): calls wait for it, so a listener added
+   * before a change hears it. */
+  private readonly subscribed: Promise<void>;
+  private readonly listeners = new Set<(version: number) => void>();
+  private readonly prefix: string;
+  /** apply() uses WATCH on the shared connection: one at a time per instance. */
+  private applying: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: RedisDnoCacheOptions) {
+    this.prefix = `{dno:${opts.site}}`;
+    this.redis = new Redis(opts.url, { maxRetriesPerRequest: 2 });
+    this.redis.on('error', () => undefined);
+    const channel = this.key('changed');
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      for (const listener of this.listeners) listener(Number(message));
+    });
+    // SUBSCRIBE is idempotent: renew it on every (re)connection, also after a first attempt that failed.
+    this.subscriber.on('ready', () => void this.subscriber.subscribe(channel).catch(() => undefined));
+    this.subscribed = this.subscriber.subscribe(channel).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  async version(): Promise<number> {
+    return this.guard('dno version', async () => Number((await this.redis.get(this.key('version'))) ?? 0));
+  }
+
+  apply(delta: DnoDelta): Promise<boolean> {
+    const run = this.applying.then(() => this.guard('dno apply', () => this.applyNow(delta)));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async *entries(): AsyncIterable<DnoEntry[]> {
+    const [v, g] = await this.guard('dno entries', () => this.redis.mget(this.key('version'), this.key('gen')));
+    const start = Number(v ?? 0);
+    if (!g) return;
+    const { gen, buckets } = parseGeneration(g);
+    const payloads = await this.guard('dno entries', () => this.redis.hgetall(this.payloadKey(gen)));
+    const decoder = new EntryDecoder();
+    const chunk: DnoEntry[] = [];
+    const collect = (field: string, id: string) => {
+      chunk.push(decoder.entryOf(field, id === '' ? '' : (payloads[id] ?? '')));
+    };
+    for (let first = 0; first < buckets; first += BUCKET_BATCH) {
+      const keys = range(first, Math.min(first + BUCKET_BATCH, buckets)).map((b) => this.bucketKey(gen, b));
+      const read = this.redis.pipeline().get(this.key('version')).mget(...keys);
+      const replies = await this.guard('dno entries', () => execOrThrow(read));
+      const [now, texts] = replies as [string | null, (string | null)[]];
+      if (Number(now ?? 0) !== start) throw new DnoCacheChangedError(start, Number(now ?? 0));
+      for (const text of texts) {
+        eachLine(text, collect);
+        while (chunk.length >= ENTRY_CHUNK) yield chunk.splice(0, ENTRY_CHUNK);
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+    // Each batch checked the version before its reads; this catches a change during the last batch.
+    const end = await this.version();
+    if (end !== start) throw new DnoCacheChangedError(start, end);
+  }
+
+  onChange(listener: (version: number) => void): () => void {
+    // A wrapper per subscription: the same function subscribed twice is unsubscribed once per call.
+    const own = (version: number) => listener(version);
+    this.listeners.add(own);
+    return () => void this.listeners.delete(own);
+  }
+
+  async acquireSyncLease(owner: string, ttlMs: number): Promise<boolean> {
+    const lease = this.key('lease');
+    return (await this.guard('dno lease', () => this.redis.eval(LEASE, 1, lease, owner, String(ttlMs)))) === 1;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await Promise.allSettled([this.redis.quit(), this.subscriber.quit()]);
+  }
+
+  private async applyNow(delta: DnoDelta): Promise<boolean> {
+    for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
+      await this.redis.watch(this.key('version'), this.key('gen'));
+      const [v, g] = await this.redis.mget(this.key('version'), this.key('gen'));
+      if (!appliesTo(delta, Number(v ?? 0))) {
+        await this.redis.unwatch();
+        return false;
+      }
+      const current = g ? parseGeneration(g) : { gen: 0, buckets: bucketsFor(0) };
+      if (delta.full) {
+        await this.redis.unwatch();
+        await this.replace(delta, current, g ?? null);
+        return true;
+      }
+      const tx = await this.rewriteBuckets(current, delta);
+      if (!g) tx.set(this.key('gen'), formatGeneration(current));
+      tx.set(this.key('version'), String(delta.version));
+      tx.publish(this.key('changed'), String(delta.version));
+      const result = await tx.exec();
+      if (result !== null) {
+        const failed = result.find(([err]) => err);
+        if (failed) throw failed[0];
+        return true;
+      }
+      // Another instance changed the list between WATCH and EXEC: read the version again.
+    }
+    throw new StoreUnavailableError('dno apply (the list kept changing under it)');
+  }
+
+  /** Full replace: write the other generation off to the side, then switch to it atomically. */
+  private async replace(delta: DnoDelta, current: Generation, currentValue: string | null): Promise<void> {
+    const exists = currentValue !== null;
+    const staging: Generation = { gen: exists ? 1 - current.gen : 1, buckets: bucketsFor(delta.add.length) };
+    // A replace that died half-way left its staging keys: drop them (never the live generation).
+    const left = await this.redis.get(this.key('staging'));
+    if (left && (!exists || parseGeneration(left).gen !== current.gen)) {
+      await this.redis.unlink(...this.keysOf(parseGeneration(left)));
+    }
+    await this.redis.unlink(...this.keysOf(staging));
+    await this.redis.set(this.key('staging'), formatGeneration(staging));
+    const byBucket = groupByBucket(delta.add, staging.buckets);
+    const payloads = new PayloadIds();
+    for (let first = 0; first < staging.buckets; first += BUCKET_BATCH) {
+      const pipe = this.redis.pipeline();
+      for (let b = first; b < Math.min(first + BUCKET_BATCH, staging.buckets); b++) {
+        const bucket = new Map<string, string>();
+        for (let i = byBucket.start[b]!; i < byBucket.start[b + 1]!; i++) {
+          const entry = delta.add[byBucket.order[i]!]!;
+          bucket.set(fieldOf(entry), payloads.idOf(entry));
+        }
+        if (bucket.size > 0) pipe.set(this.bucketKey(staging.gen, b), formatBucket(bucket));
+      }
+      const added = payloads.takeAdded();
+      if (added.length > 0) pipe.hset(this.payloadKey(staging.gen), ...added);
+      await execOrThrow(pipe);
+    }
+    await this.redis.watch(this.key('gen'));
+    if ((await this.redis.get(this.key('gen'))) !== currentValue) {
+      await this.redis.unwatch();
+      throw new StoreUnavailableError(CONCURRENT_REPLACE);
+    }
+    const tx = this.redis
+      .multi()
+      .set(this.key('gen'), formatGeneration(staging))
+      .set(this.key('version'), String(delta.version))
+      .del(this.key('staging'));
+    if (exists) tx.unlink(...this.keysOf(current));
+    tx.publish(this.key('changed'), String(delta.version));
+    if ((await tx.exec()) === null) throw new StoreUnavailableError(CONCURRENT_REPLACE);
+  }
+
+  /** Read the buckets a delta touches and queue their new contents (removals first, then additions). */
+  private async rewriteBuckets(g: Generation, delta: DnoDelta): Promise<ReturnType<Redis['multi']>> {
+    const changes = [
+      ...delta.remove.map((entry) => ({ entry, add: false })),
+      ...delta.add.map((entry) => ({ entry, add: true })),
+    ].map((c) => ({ ...c, field: fieldOf(c.entry) }));
+    const indices = [...new Set(changes.map((c) => bucketOf(c.field, g.buckets)))];
+    const read = this.redis.pipeline().hgetall(this.payloadKey(g.gen));
+    if (indices.length > 0) read.mget(...indices.map((b) => this.bucketKey(g.gen, b)));
+    const [existing, texts = []] = (await execOrThrow(read)) as [Record<string, string>, (string | null)[]?];
+    const payloads = new PayloadIds(existing);
+    const buckets = new Map(indices.map((b, i) => [b, parseBucket(texts[i] ?? null)]));
+    for (const { entry, add, field } of changes) {
+      const bucket = buckets.get(bucketOf(field, g.buckets))!;
+      if (add) bucket.set(field, payloads.idOf(entry));
+      else bucket.delete(field);
+    }
+    const tx = this.redis.multi();
+    for (const [b, bucket] of buckets) {
+      if (bucket.size === 0) tx.del(this.bucketKey(g.gen, b));
+      else tx.set(this.bucketKey(g.gen, b), formatBucket(bucket));
+    }
+    const added = payloads.takeAdded();
+    if (added.length > 0) tx.hset(this.payloadKey(g.gen), ...added);
+    return tx;
+  }
+
+  private keysOf(g: Generation): string[] {
+    return [this.payloadKey(g.gen), ...Array.from({ length: g.buckets }, (_, b) => this.bucketKey(g.gen, b))];
+  }
+
+  private key(name: string): string {
+    return `${this.prefix}:${name}`;
+  }
+
+  private bucketKey(gen: number, bucket: number): string {
+    return `${this.prefix}:g${gen}:b${bucket}`;
+  }
+
+  private payloadKey(gen: number): string {
+    return `${this.prefix}:g${gen}:payload`;
+  }
+
+  private async guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    await this.subscribed;
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      throw new StoreUnavailableError(`${op} (site ${this.opts.site})`, { cause: err });
+    }
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** Entry indices ordered by bucket (a counting sort in typed arrays: 3 million entries, no per-bucket arrays). */
+function groupByBucket(entries: readonly DnoEntry[], buckets: number): { order: Uint32Array; start: Uint32Array } {
+  const bucket = new Uint32Array(entries.length);
+  const start = new Uint32Array(buckets + 1);
+  entries.forEach((e, i) => {
+    bucket[i] = bucketOf(fieldOf(e), buckets);
+    start[bucket[i]! + 1]!++;
+  });
+  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
+  const next = start.slice(0, buckets);
+  const order = new Uint32Array(entries.length);
+  for (let i = 0; i < entries.length; i++) order[next[bucket[i]!]!++] = i;
+  return { order, start };
+}
+
+/** Replies of a pipeline or transaction, or its first error thrown. */
+async function execOrThrow(cmd: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const replies = (await cmd.exec()) ?? [];
+  const failed = replies.find(([err]) => err);
+  if (failed) throw failed[0];
+  return replies.map(([, value]) => value);
+}
+
+function parseGeneration(value: string): Generation {
+  const [gen, buckets] = value.split(':').map(Number);
+  return { gen: gen === 1 ? 1 : 0, buckets: buckets ?? bucketsFor(0) };
+}
+
+function formatGeneration(g: Generation): string {
+  return `${g.gen}:${g.buckets}`;
+}

@@ -1,0 +1,47 @@
+/**
+ * The DNO cache: the hub's list as this site last synced it, shared by every agent instance of the site
+ * (DESIGN §6). Two implementations run one contract suite (test/agent/dno/cache-contract.ts): Redis
+ * (production) and memory (embedded).
+ *
+ * Identity: an entry is its target (number, prefix or range) *and* its category, so the same number may sit in
+ * two categories (from two sources) and removing one leaves the other. Reason and source are payload: adding
+ * an entry again replaces them. A delta applies its removals first, then its additions.
+ */
+import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
+
+export interface DnoCache {
+  version(): Promise<number>;
+  /**
+   * Apply a hub delta atomically (full replaces everything); ignores a delta whose `since` != current version
+   * (returns false). The delta must be schema-valid (proto `parse(DnoDelta, …)`).
+   */
+  apply(delta: DnoDelta): Promise<boolean>;
+  /**
+   * Every entry at the current version, streamed in chunks (3M entries must not build one giant reply).
+   * Throws `DnoCacheChangedError` if a change was applied while streaming: the chunks so far mixed versions.
+   */
+  entries(): AsyncIterable<DnoEntry[]>;
+  /** Called after any instance applied a change (pub/sub for Redis). Returns an unsubscribe. */
+  onChange(listener: (version: number) => void): () => void;
+  /** A lease so that one instance of a site syncs from the hub: true when this owner holds it. */
+  acquireSyncLease(owner: string, ttlMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Entries per chunk of `entries()`. */
+export const ENTRY_CHUNK = 10_000;
+
+export class DnoCacheChangedError extends Error {
+  override readonly name = 'DnoCacheChangedError';
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {
+    super(`DNO cache changed from version ${from} to ${to} while its entries were read; read again`);
+  }
+}
+
+/** Does `delta` apply on top of `current`? A full delta always does. */
+export function appliesTo(delta: DnoDelta, current: number): boolean {
+  return delta.full || delta.since === current;
+}
