@@ -12,15 +12,28 @@ import { type KeyPair, keyPairFromPrivateKey, privateKeyFromPem, publicKeyFromRa
 import type { HopQuery } from '../proto/messages.js';
 import { type AnswerContext, answerQuery, type Lookup, MAX_MATCHES, windowOf } from './answer.js';
 import { openCallIndex } from './calls/open.js';
+import type { LiveDno } from './dno/live.js';
+import { startDno } from './dno/start.js';
+import { type PolicyServer, startSipPolicy } from './sip/policy-server.js';
+import { startDrachtio } from './sip/drachtio.js';
+import { startHep } from './sip/hep-collector.js';
+import type { IdentityOptions } from './sip/identity.js';
+import { startCdrSources } from './cdr/sources.js';
 import type { CallIndex } from './calls/store.js';
-import { startAgentHttp } from './http.js';
+import { type Route, startAgentHttp } from './http.js';
 import { IngressMap } from './ingress.js';
+import { HubLink } from './link/hub-link.js';
 import { PullLink } from './link/pull.js';
+import { PUSH_PATH, PushEndpoint } from './link/push.js';
 
 export interface RunningAgent {
   provider: string;
   httpPort: number;
   index: CallIndex;
+  /** The DNO snapshot every INVITE is decided with, kept current in the background. */
+  dno: LiveDno;
+  /** The SIP policy server; null when no `sip.listen` address is configured. */
+  sip: PolicyServer | null;
   stop(): Promise<void>;
 }
 
@@ -36,34 +49,64 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     const index = openCallIndex({ redisUrl: cfg.redis?.url, retentionDays: cfg.calls.retentionDays, bucketSec: cfg.calls.bucketSec });
     stops.push(() => index.close());
 
+    const cdr = startCdrSources({ sources: cfg.cdr, redisUrl: cfg.redis?.url, agent: cfg.provider, index, metrics, log });
+    stops.push(() => cdr.stop());
+
     const ingress = new IngressMap([...cfg.ingress.map, ...(cfg.ingress.file ? loadIngressFile(cfg.ingress.file) : [])]);
     const answer = (q: HopQuery) => answerFromIndex(q, index, { provider: cfg.provider, ingress, now: Date.now() });
 
+    const routes: Route[] = [];
     if (cfg.hub.url) {
       const key = loadKey(cfg);
-      const link = new PullLink({
+      const pull = cfg.hub.mode === 'pull';
+      const link = new HubLink({
         hubUrl: cfg.hub.url,
         hubId: cfg.hub.id,
         hubKeys: cfg.hub.publicKeys.map(publicKeyFromRaw),
         provider: cfg.provider,
         key,
-        waitSec: cfg.hub.pollWaitSec,
         log: log.child({ part: 'link' }),
         handle: answer,
+        // The long poll holds a request open for pollWaitSec: allow it, plus slack.
+        ...(pull && { headersTimeoutMs: (cfg.hub.pollWaitSec + 15) * 1000 }),
       });
-      link.start();
-      stops.push(() => link.stop());
-      log.info({ hub: cfg.hub.url, kid: key.kid }, 'polling the hub for hop queries');
+      stops.push(() => link.close());
+      if (pull) {
+        const poller = new PullLink(link, { waitSec: cfg.hub.pollWaitSec, log: log.child({ part: 'link' }) });
+        poller.start();
+        stops.push(() => poller.stop());
+        log.info({ hub: cfg.hub.url, kid: key.kid }, 'polling the hub for hop queries');
+      } else {
+        const push = new PushEndpoint(link, log.child({ part: 'link' }));
+        routes.push(push.route);
+        stops.push(() => push.stop());
+        log.info({ hub: cfg.hub.url, kid: key.kid, path: PUSH_PATH }, 'taking hop queries pushed by the hub');
+      }
     } else {
       log.info('no hub configured: this site enforces DNO only and answers no hop queries');
     }
 
+    // DNO works without a hub: the local list file and the CO table alone are enough (DESIGN §4); with a hub,
+    // one instance of the site syncs its list into the shared cache (agent/dno/start.ts).
+    const dnoPart = await startDno(cfg, { metrics, log: log.child({ part: 'dno' }), ...(cfg.hub.url && { key: loadKey(cfg) }) });
+    stops.push(() => dnoPart.stop());
+    const dno = dnoPart.live;
+
+    // No local STI certificate directory is configured yet: SHAKEN identities are recorded unverified.
+    const identity: IdentityOptions = {};
+    const sip = await startSipPolicy(cfg, { dno, index, metrics, log, identity });
+    if (sip) stops.push(() => sip.stop());
+    const hep = await startHep(cfg, { dno, index, metrics, log, identity });
+    if (hep) stops.push(() => hep.stop());
+    const drachtio = startDrachtio(cfg, { dno, index, metrics, log, identity });
+    if (drachtio) stops.push(() => drachtio.stop());
+
     const { host, port } = cfg.http.listen;
-    const http = await startAgentHttp({ host, port, metrics, ready: [{ name: 'store', ok: () => index.ping() }] });
+    const http = await startAgentHttp({ host, port, metrics, ready: [{ name: 'store', ok: () => index.ping() }, { name: 'cdr', ok: () => cdr.ready() }], routes });
     stops.push(() => http.close());
     log.info({ provider: cfg.provider, http: `${host}:${http.port}` }, 'agent started');
 
-    return { provider: cfg.provider, httpPort: http.port, index, stop: stopAll };
+    return { provider: cfg.provider, httpPort: http.port, index, dno, sip, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -4,13 +4,16 @@ import { keygen, runMain, UsageError } from '../config/cli.js';
 import { formatEffective, loadAgentConfig } from '../config/load.js';
 import { createLogger } from '../config/log.js';
 import { startAgent } from './agent.js';
+import { localDnoCommand } from './dno/command.js';
 
 const USAGE = `usage:
   hoptrace-agent [run] [--config FILE] [--provider ID] [--sip udp:HOST:PORT]... [--hep udp:HOST:PORT]
                  [--http HOST:PORT] [--redis URL] [--dno-file FILE] [--cdr FORMAT:DIR]... [--ingress FILE]
                  [--hub URL] [--log-level LEVEL]
   hoptrace-agent check [same flags]      validate the configuration and print the effective settings
-  hoptrace-agent keygen [--out FILE]     make this agent's Ed25519 signing key`;
+  hoptrace-agent keygen [--out FILE]     make this agent's Ed25519 signing key
+  hoptrace-agent dno add|remove TARGET... [--category C] [--reason TEXT] | import FILE [--apply-good] | list
+                 [--dno-file FILE | --config FILE]   this site's own DNO list (never sent to the hub)`;
 
 const [first, ...rest] = process.argv.slice(2);
 const command = first === undefined || first.startsWith('-') ? 'run' : first;
@@ -21,6 +24,8 @@ await runMain(USAGE, async () => {
     case 'keygen':
       keygen(args, (s) => process.stdout.write(s));
       return 0;
+    case 'dno':
+      return localDnoCommand(args, (s) => process.stdout.write(s));
     case 'check': {
       const { config, warnings, sources } = loadAgentConfig({ flags: args });
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);

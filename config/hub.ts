@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { ProviderId } from '../proto/messages.js';
 import type { Shortcut } from './shortcuts.js';
-import { filePath, webUrl } from './fields.js';
+import { filePath, ianaZone, webUrl } from './fields.js';
 import { httpSection, KeysSection, LogSection, RedisSection } from './sections.js';
 
 export const HubConfig = z
@@ -19,7 +19,8 @@ export const HubConfig = z
         agentSec: z.number().positive().max(3600).default(10).describe('How long an agent has to answer a hop query, seconds'),
         agentRetries: z.number().int().min(0).max(10).default(2).describe('Retries of an unanswered or unavailable agent query before the hop is non-responsive'),
         manualHours: z.number().positive().max(720).default(24).describe('How long a provider without an agent has to answer by hand, hours (24 by US rule)'),
-        businessHours: z.boolean().default(false).describe('Count manual deadlines in business hours only'),
+        businessHours: z.boolean().default(false).describe('A manual hop asked outside business hours (08:00–17:00, Monday–Friday) counts as asked at 08:00 the next business day'),
+        businessZone: ianaZone().default('America/New_York').describe('IANA time zone of those business hours'),
       })
       .strict()
       .prefault({})

@@ -2,7 +2,7 @@
  * A traceback case and its hops: the state the engine (hub/engine.ts) moves and the hub store persists.
  * Plain JSON-serialisable data: the store keeps it as is, the evidence bundle embeds it.
  */
-import type { HopAnswer } from '../proto/messages.js';
+import type { HopAnswer, ProviderKey } from '../proto/messages.js';
 
 export type Outcome = 'originated' | 'foreign' | 'non_responsive' | 'not_found' | 'loop' | 'cancelled';
 export type CaseStatus = 'open' | Outcome;
@@ -23,6 +23,21 @@ export interface HopAttempt {
   timedOut?: boolean;
 }
 
+/** The person who answered a manual hop; the hub signed the answer on their behalf. */
+export interface Responder {
+  name: string;
+  email?: string;
+}
+
+/** An answer exactly as received, with what it takes to verify it years later. */
+export interface SignedAnswer {
+  /** The compact JWS: the case's evidence, kept forever. */
+  jws: string;
+  /** The signer's public keys as registered when the answer arrived (the hub's key for a manual answer). */
+  keys: ProviderKey[];
+  answeredBy?: Responder;
+}
+
 export interface Hop {
   provider: string;
   /** The downstream provider that named this one; null for the terminating provider. */
@@ -31,9 +46,30 @@ export interface Hop {
   state: 'pending' | 'answered' | 'unanswered';
   attempts: HopAttempt[];
   answer?: HopAnswer;
-  /** The signed answer exactly as received: the case's evidence, kept forever. */
   answerJws?: string;
+  answerKeys?: ProviderKey[];
+  answeredBy?: Responder;
   answeredAt?: number;
+}
+
+/**
+ * The STIR/SHAKEN shortcut: an answer carried a verified A/B attestation whose signer is a registered provider,
+ * so that provider is asked directly, beside the chain (not a hop of it). `path` records whether the chain,
+ * followed hop by hop, reached the signer.
+ */
+export interface ShakenShortcut {
+  signer: string;
+  provider: string;
+  attest: 'A' | 'B';
+  /** Index of the hop whose answer carried the attestation. */
+  fromHop: number;
+  /** Absent when no side query was needed: the signer was already in the chain or the next hop. */
+  query?: { queryId: string; sentAt: number; windowSec: number };
+  answer?: HopAnswer;
+  answerJws?: string;
+  answerKeys?: ProviderKey[];
+  answeredAt?: number;
+  path?: 'agrees' | 'disagrees';
 }
 
 export interface Case {
@@ -44,8 +80,11 @@ export interface Case {
   requester: string;
   createdAt: number;
   updatedAt: number;
+  /** When the case reached its outcome. */
+  endedAt?: number;
   status: CaseStatus;
   hops: Hop[];
+  shaken?: ShakenShortcut;
   /** Last domestic provider when the call came from abroad. */
   pointOfEntry?: string;
   /** Provider whose customer originated the call. */

@@ -2,12 +2,15 @@
 /** hoptrace-hub: serves the hub, and the client commands people and scripts use against a running hub. */
 import { createHash } from 'node:crypto';
 import { flags, keygen, runMain, UsageError } from '../config/cli.js';
-import { formatEffective, loadHubConfig, loadProvidersFile } from '../config/load.js';
+import { formatEffective, loadHubConfig } from '../config/load.js';
 import { createLogger } from '../config/log.js';
 import { newToken, ROLES, type Role } from './auth.js';
-import type { Case } from './case.js';
-import { HubClient } from './client.js';
-import { startHub } from './server.js';
+import { dnoCommand } from './commands/dno.js';
+import { evidenceCommand, verifyCommand } from './commands/evidence.js';
+import { manualCommand } from './commands/manual.js';
+import { providersCommand } from './commands/providers.js';
+import { reportCommand } from './commands/report.js';
+import { campaignCommand, cancelCommand, showCommand, traceCommand } from './commands/trace.js';
 
 const USAGE = `usage:
   hoptrace-hub serve [--config FILE] [--http HOST:PORT] [--redis URL] [--providers FILE]
@@ -15,8 +18,19 @@ const USAGE = `usage:
   hoptrace-hub keygen [--out FILE]         make the hub's Ed25519 signing key
   hoptrace-hub token create --id ID --roles ROLE[,ROLE] [--expires ISO8601]
   hoptrace-hub trace --calling N --called N --at ISO8601 --from PROVIDER [--campaign NAME] [--wait]
-  hoptrace-hub show ID
-  hoptrace-hub providers add --file FILE | providers list
+  hoptrace-hub trace --campaign NAME --file CALLS.csv   (columns calling,called,at,from[,window])
+  hoptrace-hub show ID | cancel ID [--reason TEXT] | campaign NAME
+  hoptrace-hub providers add --file FILE | list | show ID
+  hoptrace-hub dno add TARGET... [--category C] [--reason TEXT] [--source NAME] [--why TEXT]
+  hoptrace-hub dno remove TARGET... [--file FILE] [--category C] [--why TEXT] [--apply-good]
+  hoptrace-hub dno import FILE|- [--category C] [--reason TEXT] [--source NAME] [--why TEXT] [--apply-good]
+  hoptrace-hub dno list [--target N] [--category C] [--limit N] | export [--format csv|lines] [--category C] [--out FILE]
+  hoptrace-hub dno history [--limit N] [--before VERSION]
+  hoptrace-hub providers update ID [--file PATCH] [--rotate-key KID:PUBLICKEY [--not-before ISO8601] [--overlap-hours H]]
+  hoptrace-hub manual                      manual hops waiting for a person, with their links
+  hoptrace-hub report non-responsive|time-to-complete|monthly|hops|outcomes [--campaign NAME] [--json]
+  hoptrace-hub evidence ID [--out FILE]    the signed evidence bundle of a traceback
+  hoptrace-hub verify BUNDLE [--hub-key PUBLICKEY]   check an evidence bundle offline (no hub needed)
 client commands take --hub URL (HOPTRACE_HUB_URL) and --token TOKEN (HOPTRACE_TOKEN)`;
 
 const [command, ...args] = process.argv.slice(2);
@@ -28,6 +42,8 @@ await runMain(USAGE, async () => {
       const { config, warnings } = loadHubConfig({ flags: args });
       const log = createLogger('hoptrace-hub', config.log.level);
       for (const w of warnings) log.warn(w);
+      // Loaded here only: client commands need none of the server's dependencies, and start faster without them.
+      const { startHub } = await import('./server.js');
       const hub = await startHub(config, log);
       const shutdown = (signal: string) => {
         log.info({ signal }, 'stopping');
@@ -49,29 +65,29 @@ await runMain(USAGE, async () => {
     case 'token':
       return tokenCommand(args);
     case 'trace':
-      return traceCommand(args);
-    case 'show': {
-      const { values, positionals } = flags(args, clientFlags);
-      if (!positionals[0]) throw new UsageError('show needs a traceback id');
-      out(formatCase(await client(values).getTraceback(positionals[0])));
-      return 0;
-    }
+      return traceCommand(args, out);
+    case 'show':
+      return showCommand(args, out);
+    case 'cancel':
+      return cancelCommand(args, out);
+    case 'campaign':
+      return campaignCommand(args, out);
     case 'providers':
-      return providersCommand(args);
+      return providersCommand(args, out);
+    case 'dno':
+      return dnoCommand(args, out);
+    case 'manual':
+      return manualCommand(args, out);
+    case 'report':
+      return reportCommand(args, out);
+    case 'evidence':
+      return evidenceCommand(args, out);
+    case 'verify':
+      return verifyCommand(args, out);
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'a command is required');
   }
 });
-
-const clientFlags = { hub: { type: 'string' }, token: { type: 'string' } } as const;
-
-function client(values: { hub?: string | boolean | undefined; token?: string | boolean | undefined }): HubClient {
-  const url = (values.hub as string | undefined) ?? process.env.HOPTRACE_HUB_URL;
-  const token = (values.token as string | undefined) ?? process.env.HOPTRACE_TOKEN;
-  if (!url) throw new UsageError('--hub URL (or HOPTRACE_HUB_URL) is required');
-  if (!token) throw new UsageError('--token TOKEN (or HOPTRACE_TOKEN) is required');
-  return new HubClient(url, token);
-}
 
 function tokenCommand(args: string[]): number {
   const [sub, ...rest] = args;
@@ -85,53 +101,4 @@ function tokenCommand(args: string[]): number {
   const sha256 = createHash('sha256').update(token).digest('hex');
   out(`token: ${token}\n# shown once; add this entry to the hub's tokens file:\n- { id: ${String(values.id)}, roles: [${(roles as Role[]).join(', ')}], sha256: ${sha256}${values.expires ? `, expires: ${String(values.expires)}` : ''} }\n`);
   return 0;
-}
-
-async function traceCommand(args: string[]): Promise<number> {
-  const { values } = flags(args, {
-    ...clientFlags,
-    calling: { type: 'string' },
-    called: { type: 'string' },
-    at: { type: 'string' },
-    from: { type: 'string' },
-    campaign: { type: 'string' },
-    wait: { type: 'boolean' },
-  });
-  const c = client(values);
-  const started = await c.startTraceback({
-    call: { calling: values.calling, called: values.called, at: values.at },
-    firstProvider: values.from,
-    ...(values.campaign && { campaign: values.campaign }),
-  });
-  const shown = values.wait ? await c.waitForEnd(started.id, 120_000) : started;
-  out(formatCase(shown));
-  return shown.status === 'open' && values.wait ? 3 : 0;
-}
-
-async function providersCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values } = flags(rest, { ...clientFlags, file: { type: 'string' } });
-  const c = client(values);
-  if (sub === 'list') {
-    for (const p of await c.listProviders()) out(`${p.id}\t${p.reach}\t${p.foreign ? 'foreign' : p.country}\t${p.name}\n`);
-    return 0;
-  }
-  if (sub === 'add') {
-    if (!values.file) throw new UsageError('providers add needs --file FILE (a YAML/JSON list of providers)');
-    for (const p of loadProvidersFile(values.file as string)) out(`registered ${(await c.addProvider(p)).id}\n`);
-    return 0;
-  }
-  throw new UsageError('providers: expected `providers add` or `providers list`');
-}
-
-/** A case as people read it: the hop chain with each answer. */
-export function formatCase(c: Case): string {
-  const lines = [`traceback ${c.id}  ${c.status}${c.detail ? ` — ${c.detail}` : ''}`, `  call ${c.call.calling} → ${c.call.called} at ${c.call.at}`];
-  c.hops.forEach((h, i) => {
-    const a = h.answer;
-    const took = h.answeredAt !== undefined && h.attempts[0] ? `${h.answeredAt - h.attempts[0].sentAt} ms` : '';
-    const named = a?.matches[0]?.upstream?.providerId ?? a?.matches[0]?.upstream?.name ?? a?.matches[0]?.customer?.account ?? '';
-    lines.push(`  ${i + 1}. ${h.provider.padEnd(16)} ${(a?.result ?? h.state).padEnd(12)} ${named.padEnd(18)} ${took}`);
-  });
-  return `${lines.join('\n')}\n`;
 }

@@ -1,12 +1,14 @@
 /**
  * Dispatch of hop queries. Every query is signed by the hub for its one provider (aud) and then
  * - agent-pull: queued in the store; the provider's agent long-polls for it (outbound-only from the carrier);
- * - agent-push: POSTed to the agent's URL with undici; if that fails the query stays queued for a pull, and the
- *   hop's deadline retries it either way;
- * - manual: queued for the provider's people (answered through the manual-hop API), with a 24 h deadline.
+ * - agent-push: POSTed to the agent's push URL with undici (`{ queries: [jws] }`, agent/link/push.ts). A failed
+ *   push is logged and left to the hop's deadline, which retries with backoff: a query is never queued for a
+ *   pull that a push-mode agent would not make;
+ * - manual: nothing is sent to a machine; the hop waits for a person, who answers through a signed link
+ *   (hub/manual.ts, listed for ops by `GET /v1/manual`).
  */
 import type { Logger } from 'pino';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { sign } from '../proto/envelope.js';
 import type { KeyPair } from '../proto/keys.js';
 import type { HopQuery } from '../proto/messages.js';
@@ -20,42 +22,57 @@ export interface DispatcherOptions {
   registry: Registry;
   log: Logger;
   now: () => number;
+  /** Longest wait for a push endpoint to accept, ms (default 5000). */
+  pushTimeoutMs?: number;
 }
 
 export class Dispatcher {
-  constructor(private readonly o: DispatcherOptions) {}
+  private readonly http: Agent;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly o: DispatcherOptions) {
+    const timeout = o.pushTimeoutMs ?? 5_000;
+    this.http = new Agent({ connections: 16, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: timeout });
+  }
 
   async send(caseId: string, provider: string, mode: 'agent' | 'manual', query: HopQuery): Promise<void> {
-    const jws = sign(query, { iss: this.o.hubId, aud: provider, typ: 'hop-query', key: this.o.key, now: this.o.now() });
-    await this.o.store.enqueue(mode === 'manual' ? manualQueue(provider) : provider, { queryId: query.queryId, caseId, jws });
-    if (mode === 'agent') {
-      const p = await this.o.registry.get(provider);
-      if (p?.reach === 'agent-push' && p.pushUrl) void this.push(p.pushUrl, provider);
+    const p = await this.o.registry.get(provider);
+    if (mode === 'manual') {
+      this.o.log.info({ caseId, provider, contact: p?.contact, deadline: query.deadline }, 'manual hop waits for a person');
+      return;
     }
+    const jws = sign(query, { iss: this.o.hubId, aud: provider, typ: 'hop-query', key: this.o.key, now: this.o.now() });
+    if (p?.reach === 'agent-push' && p.pushUrl) {
+      this.track(this.push(p.pushUrl, provider, query.queryId, jws));
+      return;
+    }
+    await this.o.store.enqueue(provider, { queryId: query.queryId, caseId, jws });
   }
 
-  /** Nudge a push-mode agent: it is handed every query queued for it. */
-  private async push(url: string, provider: string): Promise<void> {
-    const items = await this.o.store.take(provider, 16);
-    if (!items.length) return;
+  /** Waits for pushes under way, then closes the connections. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.http.close();
+  }
+
+  /** Not awaited by the transition: the agent answers on its own request, and the deadline covers a failure. */
+  private async push(url: string, provider: string, queryId: string, jws: string): Promise<void> {
     try {
       const res = await request(url, {
+        dispatcher: this.http,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ queries: items.map((q) => q.jws) }),
-        headersTimeout: 5_000,
-        bodyTimeout: 5_000,
+        body: JSON.stringify({ queries: [jws] }),
       });
-      await res.body.dump();
-      if (res.statusCode >= 300) throw new Error(`push endpoint answered ${res.statusCode}`);
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`push endpoint answered ${res.statusCode} ${text.slice(0, 200)}`);
     } catch (err) {
-      this.o.log.warn({ provider, err: String(err) }, 'push failed; queries stay queued for pull or retry');
-      for (const q of items) await this.o.store.enqueue(provider, q);
+      this.o.log.warn({ provider, queryId, err: String(err) }, 'push failed; the hop deadline retries it');
     }
   }
-}
 
-/** Manual hops wait in their own queue so that an agent never takes a person's question. */
-export function manualQueue(provider: string): string {
-  return `manual:${provider}`;
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
 }

@@ -4,7 +4,9 @@
  * before their side effects). No I/O, no clock, no randomness: `ctx` brings time and ids.
  */
 import type { HopAnswer, HopQuery, TracebackInput } from '../proto/messages.js';
-import type { Case, Hop, HopAttempt, Outcome } from './case.js';
+import { businessDeadline } from './business-hours.js';
+import type { Case, Hop, HopAttempt, Outcome, SignedAnswer } from './case.js';
+import { attestationOf } from './shaken.js';
 
 export interface EngineConfig {
   /** How long an agent has to answer one attempt. */
@@ -13,6 +15,8 @@ export interface EngineConfig {
   agentRetries: number;
   /** A person's deadline for a manual hop (24 h by US rule). */
   manualDeadlineMs: number;
+  /** IANA zone of the business-hours rule for manual deadlines (hub/business-hours.ts); absent: wall-clock hours. */
+  businessHoursZone?: string;
   /** Search window of the first attempt, ± seconds. */
   windowSec: number;
   /** Window of the single retry after `not_found`. */
@@ -20,6 +24,9 @@ export interface EngineConfig {
   /** A chain longer than this is treated as a loop. */
   maxHops: number;
 }
+
+/** Widest search window an agent is asked for (HopQuery schema: one day). */
+const MAX_WINDOW_SEC = 86_400;
 
 export const defaultEngineConfig: EngineConfig = {
   agentDeadlineMs: 10_000,
@@ -44,6 +51,8 @@ export interface EngineContext {
   cfg: EngineConfig;
   newQueryId(): string;
   provider(id: string): ProviderView | undefined;
+  /** The registered provider whose SHAKEN identity (SPC/OCN) is `signer`. */
+  bySigner(signer: string): ProviderView | undefined;
 }
 
 export type Effect =
@@ -83,9 +92,13 @@ export function startCase(id: string, input: TracebackInput, requester: string, 
   return askProvider(c, input.firstProvider, null, input.windowSec ?? ctx.cfg.windowSec, ctx);
 }
 
-/** Apply a verified answer. The caller has checked the envelope's signature and that `iss` is `answer.provider`. */
-export function applyAnswer(prev: Case, answer: HopAnswer, jws: string, ctx: EngineContext): Step {
+/**
+ * Apply a verified answer: to the hop waiting for it, or to the SHAKEN side query. The caller has checked the
+ * envelope's signature and that its signer speaks for `answer.provider` (or is the hub, for a person's answer).
+ */
+export function applyAnswer(prev: Case, answer: HopAnswer, signed: SignedAnswer, ctx: EngineContext): Step {
   const c = structuredClone(prev);
+  if (c.shaken?.query?.queryId === answer.queryId) return applySideAnswer(c, answer, signed, ctx);
   const hop = currentHop(c);
   if (c.status !== 'open' || !hop || hop.state !== 'pending') throw new EngineRejection(c.id, 'no hop is waiting for an answer');
   const attempt = hop.attempts.at(-1);
@@ -95,7 +108,9 @@ export function applyAnswer(prev: Case, answer: HopAnswer, jws: string, ctx: Eng
   touch(c, ctx);
   hop.state = 'answered';
   hop.answer = answer;
-  hop.answerJws = jws;
+  hop.answerJws = signed.jws;
+  hop.answerKeys = signed.keys;
+  if (signed.answeredBy) hop.answeredBy = signed.answeredBy;
   hop.answeredAt = ctx.now;
 
   switch (answer.result) {
@@ -107,9 +122,13 @@ export function applyAnswer(prev: Case, answer: HopAnswer, jws: string, ctx: Eng
       return end(c, 'foreign', `${hop.provider} received the call from abroad`);
     case 'declined':
       return end(c, 'non_responsive', `${hop.provider} declined to answer${answer.reason ? `: ${answer.reason}` : ''}`);
-    case 'not_found':
-      if (attempt.windowSec < ctx.cfg.widenedWindowSec) return retry(c, hop, ctx.cfg.widenedWindowSec, ctx);
+    case 'not_found': {
+      // Once per hop: clocks between carriers differ by seconds to minutes, so look again, wider.
+      const wider = Math.max(ctx.cfg.widenedWindowSec, attempt.windowSec * 2);
+      const widened = hop.attempts.some((a) => a.windowSec > (hop.attempts[0]?.windowSec ?? 0));
+      if (!widened && attempt.windowSec < MAX_WINDOW_SEC) return retry(c, hop, Math.min(wider, MAX_WINDOW_SEC), ctx);
       return end(c, 'not_found', `${hop.provider} has no record of the call (±${attempt.windowSec} s)`);
+    }
     case 'unavailable':
       return onUnanswered(c, hop, attempt, ctx);
     case 'upstream':
@@ -147,8 +166,13 @@ export function pendingDeadline(c: Case): number | undefined {
   return hop.attempts.at(-1)?.deadline;
 }
 
+/** The upstream an answer names: its best match's. */
+export function namedUpstream(answer: HopAnswer): { providerId?: string | undefined; name: string } | undefined {
+  return answer.matches.find((m) => m.upstream)?.upstream;
+}
+
 function followUpstream(c: Case, hop: Hop, answer: HopAnswer, ctx: EngineContext): Step {
-  const named = answer.matches.find((m) => m.upstream)?.upstream;
+  const named = namedUpstream(answer);
   if (!named) return end(c, 'not_found', `${hop.provider} answered upstream without naming one`);
   const id = named.providerId;
   const upstream = id ? ctx.provider(id) : undefined;
@@ -159,7 +183,49 @@ function followUpstream(c: Case, hop: Hop, answer: HopAnswer, ctx: EngineContext
     return end(c, 'foreign', `${hop.provider} received the call from ${id}, outside the country`);
   }
   if (c.hops.length >= ctx.cfg.maxHops) return end(c, 'loop', `more than ${ctx.cfg.maxHops} hops`);
-  return askProvider(c, id, hop.provider, ctx.cfg.windowSec, ctx);
+  const side = shortcut(c, answer, id, ctx);
+  const step = askProvider(c, id, hop.provider, ctx.cfg.windowSec, ctx);
+  return side ? { case: step.case, effects: [...step.effects, side] } : step;
+}
+
+/**
+ * The first verified A/B attestation of a case whose signer is registered: remembered on the case, and the
+ * signer is asked directly (by its agent) unless the chain already holds it or names it next.
+ */
+function shortcut(c: Case, answer: HopAnswer, next: string, ctx: EngineContext): Effect | undefined {
+  if (c.shaken) return undefined;
+  const a = attestationOf(answer);
+  const signer = a && ctx.bySigner(a.signer);
+  if (!a || !signer) return undefined;
+  c.shaken = { signer: a.signer, provider: signer.id, attest: a.attest, fromHop: c.hops.length - 1 };
+  if (signer.id === next || c.hops.some((h) => h.provider === signer.id)) {
+    c.shaken.path = 'agrees';
+    return undefined;
+  }
+  if (signer.reach === 'manual' || signer.foreign) return undefined;
+  const windowSec = ctx.cfg.windowSec;
+  c.shaken.query = { queryId: ctx.newQueryId(), sentAt: ctx.now, windowSec };
+  const query: HopQuery = {
+    queryId: c.shaken.query.queryId,
+    tracebackId: c.id,
+    call: { ...c.call, windowSec },
+    askedBy: null,
+    deadline: new Date(ctx.now + ctx.cfg.agentDeadlineMs).toISOString(),
+  };
+  return { type: 'send-query', provider: signer.id, mode: 'agent', query };
+}
+
+/** The signer's answer to the side query: evidence beside the chain; it moves nothing. */
+function applySideAnswer(c: Case, answer: HopAnswer, signed: SignedAnswer, ctx: EngineContext): Step {
+  const side = c.shaken!;
+  if (side.answer) throw new EngineRejection(c.id, `side query ${answer.queryId} was already answered`);
+  if (answer.provider !== side.provider) throw new EngineRejection(c.id, `answer from ${answer.provider}, but ${side.provider} was asked`);
+  touch(c, ctx);
+  side.answer = answer;
+  side.answerJws = signed.jws;
+  side.answerKeys = signed.keys;
+  side.answeredAt = ctx.now;
+  return { case: c, effects: [] };
 }
 
 function askProvider(c: Case, providerId: string, askedBy: string | null, windowSec: number, ctx: EngineContext): Step {
@@ -171,6 +237,7 @@ function askProvider(c: Case, providerId: string, askedBy: string | null, window
   const mode = p.reach === 'manual' ? 'manual' : 'agent';
   const hop: Hop = { provider: providerId, askedBy, mode, state: 'pending', attempts: [] };
   c.hops.push(hop);
+  if (c.shaken?.provider === providerId) c.shaken.path = 'agrees';
   touch(c, ctx);
   return send(c, hop, windowSec, ctx);
 }
@@ -193,9 +260,7 @@ function retry(c: Case, hop: Hop, windowSec: number, ctx: EngineContext): Step {
 }
 
 function send(c: Case, hop: Hop, windowSec: number, ctx: EngineContext): Step {
-  // Backoff: each further attempt of the same hop waits twice as long as the one before.
-  const ms = hop.mode === 'manual' ? ctx.cfg.manualDeadlineMs : ctx.cfg.agentDeadlineMs * 2 ** Math.min(hop.attempts.length, 6);
-  const attempt: HopAttempt = { queryId: ctx.newQueryId(), windowSec, sentAt: ctx.now, deadline: ctx.now + ms };
+  const attempt: HopAttempt = { queryId: ctx.newQueryId(), windowSec, sentAt: ctx.now, deadline: deadlineOf(hop, ctx) };
   hop.attempts.push(attempt);
   const query: HopQuery = {
     queryId: attempt.queryId,
@@ -213,9 +278,21 @@ function send(c: Case, hop: Hop, windowSec: number, ctx: EngineContext): Step {
   };
 }
 
+function deadlineOf(hop: Hop, ctx: EngineContext): number {
+  const { cfg, now } = ctx;
+  if (hop.mode === 'manual') {
+    return cfg.businessHoursZone ? businessDeadline(now, cfg.manualDeadlineMs, cfg.businessHoursZone) : now + cfg.manualDeadlineMs;
+  }
+  // Backoff: each further attempt of the same hop waits twice as long as the one before.
+  return now + cfg.agentDeadlineMs * 2 ** Math.min(hop.attempts.length, 6);
+}
+
 function end(c: Case, outcome: Outcome, detail: string): Step {
   c.status = outcome;
   c.detail = detail;
+  c.endedAt = c.updatedAt;
+  // The chain ended at an origin (or abroad, or in a loop) without passing the signer: the path disagrees.
+  if (c.shaken && !c.shaken.path && ['originated', 'foreign', 'loop'].includes(outcome)) c.shaken.path = 'disagrees';
   return { case: c, effects: [{ type: 'clear-deadline' }, { type: 'ended', outcome }] };
 }
 

@@ -1,26 +1,34 @@
 /**
  * The hub service: runs the pure engine against the store and carries out its effects.
  * Order of every transition (DESIGN §8): store the case → arm/clear its deadline → send queries. A crash between
- * two steps loses nothing: on restart `resume()` re-arms every open case's deadline, and a deadline that fires for
+ * two steps loses nothing: on restart `start()` re-arms every open case's deadline, and a deadline that fires for
  * a query that never went out simply sends the next attempt.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { verify, type Verified } from '../proto/envelope.js';
-import type { KeyPair } from '../proto/keys.js';
-import { HopAnswer, parse, type TracebackInput as TracebackInputT, TracebackInput } from '../proto/messages.js';
-import type { Case } from './case.js';
+import { sign, verify } from '../proto/envelope.js';
+import { type KeyPair, publicKeyToRaw } from '../proto/keys.js';
+import { HopAnswer, MessageError, parse, type ProviderKey, type TracebackInput as TracebackInputT, TracebackInput } from '../proto/messages.js';
+import { CampaignInput, CampaignName } from './campaign.js';
+import type { Case, SignedAnswer } from './case.js';
 import { Dispatcher } from './dispatch.js';
 import {
   applyAnswer,
   applyTimeout,
+  cancelCase,
+  currentHop,
   type EngineConfig,
   type EngineContext,
   pendingDeadline,
+  type ProviderView,
   startCase,
   type Step,
 } from './engine.js';
+import { buildEvidence, type EvidenceBundle } from './evidence.js';
+import { waitForQueries } from './long-poll.js';
+import { type ManualLink, ManualAnswerInput, manualAnswer, openManualLink, requireOpenQuestion, signManualLink } from './manual.js';
 import { providerView, Registry } from './registry.js';
+import { attestationOf } from './shaken.js';
 import { ConflictError, type HubStore, type Provider } from './store/store.js';
 
 export interface HubOptions {
@@ -52,11 +60,32 @@ export class AnswerMismatchError extends Error {
   }
 }
 
+/** A manual hop waiting for a person, with the link that lets them answer. */
+export interface PendingManualHop {
+  caseId: string;
+  provider: string;
+  contact?: Provider['contact'];
+  deadline: string;
+  token: string;
+}
+
+/** What a manual-hop link shows the person who opens it. */
+export interface ManualQuestion {
+  link: ManualLink;
+  case: Case;
+  provider: Provider | undefined;
+}
+
+const CAMPAIGN_STARTS_AT_ONCE = 16;
+
 export class Hub {
   readonly id: string;
   readonly registry: Registry;
   readonly store: HubStore;
   readonly log: Logger;
+  private readonly key: KeyPair;
+  /** The hub's own key as a registered key: what verifies the answers it signs for people. */
+  private readonly ownKey: ProviderKey;
   private readonly dispatcher: Dispatcher;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -64,6 +93,8 @@ export class Hub {
 
   constructor(private readonly opts: HubOptions) {
     this.id = opts.id;
+    this.key = opts.key;
+    this.ownKey = { kid: opts.key.kid, publicKey: publicKeyToRaw(opts.key.publicKey) };
     this.store = opts.store;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
@@ -87,37 +118,97 @@ export class Hub {
     clearInterval(this.timer);
     this.timer = undefined;
     while (this.ticking) await new Promise((r) => setTimeout(r, 10));
+    await this.dispatcher.close();
   }
 
   async startTraceback(body: unknown, requester: string): Promise<Case> {
-    const input: TracebackInputT = parse(TracebackInput, body);
-    const ctx = await this.context(undefined, [input.firstProvider]);
-    const step = startCase(randomUUID(), input, requester, ctx);
-    await this.store.createCase(step.case);
-    this.caseLog(step.case).info({ call: step.case.call, first: input.firstProvider, campaign: input.campaign }, 'traceback started');
-    await this.carryOut(step);
-    return step.case;
+    return this.begin(parse(TracebackInput, body), requester);
   }
 
-  /** A signed HopAnswer from an agent (or a manual answer signed on a person's behalf). */
+  /** Start one traceback per call of a campaign; every call is validated before the first starts. */
+  async startCampaign(name: string, body: unknown, requester: string): Promise<Case[]> {
+    const campaign = parse(CampaignName, name);
+    const { tracebacks } = parse(CampaignInput, body);
+    const started: Case[] = new Array(tracebacks.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < tracebacks.length; i = next++) started[i] = await this.begin({ ...tracebacks[i]!, campaign }, requester);
+    };
+    await Promise.all(Array.from({ length: Math.min(CAMPAIGN_STARTS_AT_ONCE, tracebacks.length) }, worker));
+    this.log.info({ campaign, tracebacks: started.length }, 'campaign started');
+    return started;
+  }
+
+  /**
+   * A signed HopAnswer from an agent. The engine checks that it answers the case's open attempt (or its side
+   * query) from the provider asked; an answer naming a case that does not exist is an UnknownQueryError.
+   */
   async receiveAnswer(jws: string): Promise<Case> {
-    const v: Verified = await verify(jws, {
+    let keys: ProviderKey[] = [];
+    const now = this.now();
+    const v = await verify(jws, {
       aud: this.id,
       typ: 'hop-answer',
-      keys: (iss, kid) => this.registry.keys(iss, kid, this.now()),
+      keys: async (iss, kid) => {
+        keys = await this.registry.keysAt(iss, kid, now);
+        return keys.map((k) => this.registry.keyObject(k.publicKey));
+      },
       jti: this.store,
-      now: this.now(),
+      now,
     });
     const answer = parse(HopAnswer, v.body);
     if (answer.provider !== v.claims.iss) throw new AnswerMismatchError(v.claims.iss, answer.provider);
-    const caseId = await this.store.caseOfQuery(answer.queryId);
-    if (!caseId || caseId !== answer.tracebackId) throw new UnknownQueryError(answer.queryId);
-    return this.transition(caseId, async (c) => {
-      const named = answer.matches.flatMap((m) => (m.upstream?.providerId ? [m.upstream.providerId] : []));
-      const step = applyAnswer(c, answer, jws, await this.context(c, named));
-      this.caseLog(c).info({ provider: answer.provider, result: answer.result, matches: answer.matches.length }, 'hop answered');
+    return this.applySigned(answer, { jws, keys });
+  }
+
+  /** What a manual-hop link asks; a ManualLinkError when it is forged, expired or already answered. */
+  async manualQuestion(token: string): Promise<ManualQuestion> {
+    const link = openManualLink(token, this.id, [this.key.publicKey], this.now());
+    const c = await this.store.getCase(link.caseId);
+    requireOpenQuestion(c, link);
+    return { link, case: c!, provider: await this.registry.get(link.provider) };
+  }
+
+  /**
+   * A person's answer through a manual-hop link. The hub signs it on their behalf as a HopAnswer of the asked
+   * provider and applies it as it applies an agent's; a new upstream named by name is registered provisionally.
+   */
+  async receiveManualAnswer(token: string, body: unknown): Promise<Case> {
+    const { link } = await this.manualQuestion(token);
+    const input = parse(ManualAnswerInput, body);
+    let upstream: Provider | undefined;
+    if (input.result === 'upstream') {
+      const named = input.upstream!;
+      upstream = named.providerId
+        ? await this.registry.get(named.providerId)
+        : await this.registry.provisional(named.name!, { caseId: link.caseId, namedBy: link.provider, answeredBy: input.answeredBy.name }, this.now());
+      if (!upstream) throw new MessageError('upstream.providerId', `no registered provider ${named.providerId}: give its name instead`, []);
+      if (upstream.provisional) this.log.warn({ caseId: link.caseId, provider: upstream.id, name: upstream.name }, 'provisional provider registered from a manual answer');
+    }
+    const answeredBy = input.answeredBy.email ? { name: input.answeredBy.name, email: input.answeredBy.email } : { name: input.answeredBy.name };
+    return this.transition(link.caseId, link.queryId, async (c) => {
+      requireOpenQuestion(c, link);
+      const now = this.now();
+      const answer = manualAnswer(c, link, input, upstream && { id: upstream.id, name: upstream.name }, now);
+      const jws = sign(answer, { iss: this.id, aud: this.id, typ: 'hop-answer', key: this.key, now });
+      const step = applyAnswer(c, answer, { jws, keys: [this.ownKey], answeredBy }, await this.context(c, answer));
+      this.caseLog(c).info({ provider: answer.provider, result: answer.result, answeredBy: answeredBy.name }, 'manual hop answered');
       return step;
     });
+  }
+
+  /** Every manual hop waiting for a person, with a fresh link for each (to send to the provider's contact). */
+  async pendingManualHops(): Promise<PendingManualHop[]> {
+    const out: PendingManualHop[] = [];
+    for (const c of await this.store.listCases({ status: 'open' })) {
+      const hop = currentHop(c);
+      const attempt = hop?.attempts.at(-1);
+      if (hop?.mode !== 'manual' || hop.state !== 'pending' || !attempt) continue;
+      const p = await this.registry.get(hop.provider);
+      const token = signManualLink({ caseId: c.id, queryId: attempt.queryId, provider: hop.provider, expires: attempt.deadline }, this.id, this.key, this.now());
+      out.push({ caseId: c.id, provider: hop.provider, ...(p?.contact && { contact: p.contact }), deadline: new Date(attempt.deadline).toISOString(), token });
+    }
+    return out;
   }
 
   /** Long-poll of an agent: the provider's queued, signed queries, waiting up to `waitMs` for one to arrive. */
@@ -129,35 +220,22 @@ export class Hub {
       jti: this.store,
       now: this.now(),
     });
-    const provider = v.claims.iss;
-    const take = async () => (await this.store.take(provider, 16)).map((q) => q.jws);
-    if (waitMs <= 0) return take();
-    // Subscribe before the first take: a query enqueued between the two would otherwise wait out the poll.
-    return new Promise<string[]>((resolve, reject) => {
-      let done = false;
-      const finish = (fn: () => void) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        unsubscribe();
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const attempt = () =>
-        take().then(
-          (items) => items.length && finish(() => resolve(items)),
-          (err: unknown) => finish(() => reject(err)),
-        );
-      const onAbort = () => finish(() => resolve([]));
-      const unsubscribe = this.store.onEnqueue(provider, () => void attempt());
-      const timer = setTimeout(() => finish(() => resolve([])), waitMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      void attempt();
-    });
+    return waitForQueries(this.store, v.claims.iss, waitMs, signal);
   }
 
   getCase(id: string): Promise<Case | undefined> {
     return this.store.getCase(id);
+  }
+
+  /** End an open case as cancelled; an EngineRejection when it already ended. */
+  async cancel(id: string, why: string): Promise<Case> {
+    return this.transition(id, undefined, async (c) => cancelCase(c, why, await this.context(c)));
+  }
+
+  /** The case's evidence bundle, signed by the hub now. */
+  async evidence(id: string): Promise<EvidenceBundle | undefined> {
+    const c = await this.store.getCase(id);
+    return c && buildEvidence(c, this.id, this.key, this.now());
   }
 
   /** Claim due deadlines (exactly once across hub instances) and time the waiting hops out. */
@@ -168,7 +246,7 @@ export class Hub {
       for (;;) {
         const due = await this.store.claimDue(this.now(), 64);
         for (const id of due) {
-          await this.transition(id, async (c) => applyTimeout(c, await this.context(c))).catch((err: unknown) =>
+          await this.transition(id, undefined, async (c) => applyTimeout(c, await this.context(c))).catch((err: unknown) =>
             this.log.error({ caseId: id, err }, 'deadline handling failed'),
           );
         }
@@ -181,11 +259,27 @@ export class Hub {
     }
   }
 
+  private async begin(input: TracebackInputT, requester: string): Promise<Case> {
+    const step = startCase(randomUUID(), input, requester, await this.context(undefined, undefined, [input.firstProvider]));
+    await this.store.createCase(step.case);
+    this.caseLog(step.case).info({ call: step.case.call, first: input.firstProvider, campaign: input.campaign }, 'traceback started');
+    await this.carryOut(step);
+    return step.case;
+  }
+
+  private applySigned(answer: HopAnswer, signed: SignedAnswer): Promise<Case> {
+    return this.transition(answer.tracebackId, answer.queryId, async (c) => {
+      const step = applyAnswer(c, answer, signed, await this.context(c, answer));
+      this.caseLog(c).info({ provider: answer.provider, result: answer.result, matches: answer.matches.length }, 'hop answered');
+      return step;
+    });
+  }
+
   /** Load, apply, store with compare-and-set, then carry out; re-run on a concurrent update by another instance. */
-  private async transition(caseId: string, apply: (c: Case) => Promise<Step>): Promise<Case> {
+  private async transition(caseId: string, queryId: string | undefined, apply: (c: Case) => Promise<Step>): Promise<Case> {
     for (let attempt = 0; ; attempt++) {
       const prev = await this.store.getCase(caseId);
-      if (!prev) throw new UnknownQueryError(caseId);
+      if (!prev) throw new UnknownQueryError(queryId ?? caseId);
       const step = await apply(prev);
       if (step.case === prev) {
         await this.carryOut(step);
@@ -218,28 +312,32 @@ export class Hub {
           this.caseLog(c).info({ provider: e.provider, mode: e.mode, queryId: e.query.queryId, windowSec: e.query.call.windowSec }, 'hop query sent');
           break;
         case 'ended':
-          this.caseLog(c).info({ outcome: e.outcome, hops: c.hops.length, detail: c.detail }, 'traceback ended');
+          this.caseLog(c).info({ outcome: e.outcome, hops: c.hops.length, detail: c.detail, shaken: c.shaken?.path }, 'traceback ended');
           break;
       }
     }
   }
 
-  /** Everything the engine may look up for this case: the providers in its chain and any it is about to name. */
-  private async context(c: Case | undefined, named: readonly string[] = []): Promise<EngineContext> {
-    const known = new Map<string, Provider>();
-    for (const id of new Set([...(c?.hops.map((h) => h.provider) ?? []), ...named])) {
-      const p = await this.registry.get(id);
-      if (p) known.set(id, p);
-    }
-    // The engine looks providers up synchronously: everything it may name is loaded first.
+  /**
+   * Everything the engine may look up for this case: the providers in its chain, any the answer names, and the
+   * provider behind the answer's SHAKEN signer. The engine looks providers up synchronously: all is loaded first.
+   */
+  private async context(c: Case | undefined, answer?: HopAnswer, also: readonly string[] = []): Promise<EngineContext> {
+    const named = answer?.matches.flatMap((m) => (m.upstream?.providerId ? [m.upstream.providerId] : [])) ?? [];
+    const ids = [...new Set([...(c?.hops.map((h) => h.provider) ?? []), ...named, ...also])];
+    const attestation = answer && !c?.shaken ? attestationOf(answer) : undefined;
+    const [found, signer] = await Promise.all([
+      Promise.all(ids.map((id) => this.registry.get(id))),
+      attestation ? this.registry.bySigner(attestation.signer) : undefined,
+    ]);
+    const known = new Map<string, ProviderView>();
+    for (const p of found) if (p) known.set(p.id, providerView(p));
     return {
       now: this.now(),
       cfg: this.opts.engine,
       newQueryId: randomUUID,
-      provider: (id) => {
-        const p = known.get(id);
-        return p && providerView(p);
-      },
+      provider: (id) => known.get(id),
+      bySigner: (s) => (signer && s === attestation?.signer ? providerView(signer) : undefined),
     };
   }
 

@@ -136,6 +136,9 @@ export const ProviderInput = z.object({
   reach: z.enum(['agent-pull', 'agent-push', 'manual']).default('agent-pull'),
   pushUrl: z.url().optional(),
   keys: z.array(ProviderKey).max(8).default([]),
+  /** STIR/SHAKEN identity (SPC or OCN from the certificate's TNAuthList): maps an attestation's signer to this provider. */
+  spc: z.string().min(1).max(16).optional(),
+  ocn: z.string().regex(/^[0-9A-Z]{4}$/, 'a 4-character OCN').optional(),
 });
 export type ProviderInput = z.infer<typeof ProviderInput>;
 

@@ -19,7 +19,25 @@ export class DnoFieldError extends Error {
   }
 }
 
+/** The one-letter code a field of this category starts with. */
+export function categoryCode(category: DnoCategory): string {
+  return CODE[category];
+}
+
 export type EntryPayload = Pick<DnoEntry, 'reason' | 'source'>;
+
+/** The category a field's code names. */
+export function categoryOfField(field: string): DnoCategory {
+  const category = CATEGORY[field[0]!];
+  if (category === undefined) throw new DnoFieldError(field);
+  return category;
+}
+
+/** A field's target as list text writes it: '+12025550100', '+1900*', '+13015550100-+13015550199'. */
+export function targetOfField(field: string): string {
+  const dash = field.indexOf('-');
+  return dash < 0 ? `+${field.slice(1)}` : `+${field.slice(1, dash)}-+${field.slice(dash + 1)}`;
+}
 
 export function fieldOf(entry: DnoEntry): string {
   const code = CODE[entry.category];
@@ -29,7 +47,7 @@ export function fieldOf(entry: DnoEntry): string {
 }
 
 /** '' when the entry has neither reason nor source. */
-export function payloadOf(entry: DnoEntry): string {
+export function payloadOf(entry: EntryPayload): string {
   if (entry.reason === undefined && entry.source === undefined) return '';
   return JSON.stringify({ reason: entry.reason, source: entry.source });
 }
@@ -39,9 +57,7 @@ export class EntryDecoder {
   private readonly payloads = new Map<string, EntryPayload>([['', {}]]);
 
   entryOf(field: string, payload: string): DnoEntry {
-    const category = CATEGORY[field[0]!];
-    if (category === undefined) throw new DnoFieldError(field);
-    const entry = entryWithTarget(field, category);
+    const entry = entryWithTarget(field, categoryOfField(field));
     const { reason, source } = this.payload(payload);
     if (reason !== undefined) entry.reason = reason;
     if (source !== undefined) entry.source = source;

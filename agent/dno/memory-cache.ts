@@ -24,13 +24,23 @@ export class MemoryDnoCache implements DnoCache {
     const fields = delta.full ? new Map<string, string>() : this.fields;
     for (const field of removes) fields.delete(field);
     for (const [field, payload] of adds) fields.set(field, payload);
+    this.switchTo(fields, delta.version);
+    return true;
+  }
+
+  async replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>): Promise<void> {
+    const fields = new Map<string, string>();
+    for await (const chunk of entries) for (const e of chunk) fields.set(fieldOf(e), payloadOf(e));
+    this.switchTo(fields, version);
+  }
+
+  private switchTo(fields: Map<string, string>, version: number): void {
     this.fields = fields;
-    this.current = delta.version;
+    this.current = version;
     // Delivered later, like a pub/sub message: a listener never runs inside apply.
     for (const listener of this.listeners) {
-      queueMicrotask(() => this.listeners.has(listener) && listener(delta.version));
+      queueMicrotask(() => this.listeners.has(listener) && listener(version));
     }
-    return true;
   }
 
   async *entries(): AsyncIterable<DnoEntry[]> {

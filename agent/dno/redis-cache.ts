@@ -24,6 +24,8 @@ import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache } from './s
 
 /** Buckets per round trip, reading (entries()) and writing (full replace). */
 const BUCKET_BATCH = 512;
+/** Entries a full replace groups in memory before appending them to the staging buckets. */
+const FLUSH_ENTRIES = 200_000;
 const APPLY_ATTEMPTS = 10;
 const CONCURRENT_REPLACE = 'dno apply (another full replace ran at the same time)';
 
@@ -84,6 +86,12 @@ export class RedisDnoCache implements DnoCache {
     return run;
   }
 
+  replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>, count: number): Promise<void> {
+    const run = this.applying.then(() => this.guard('dno replace', () => this.replaceFrom(version, entries, count)));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
   async *entries(): AsyncIterable<DnoEntry[]> {
     const [v, g] = await this.guard('dno entries', () => this.redis.mget(this.key('version'), this.key('gen')));
     const start = Number(v ?? 0);
@@ -140,7 +148,7 @@ export class RedisDnoCache implements DnoCache {
       const current = g ? parseGeneration(g) : { gen: 0, buckets: bucketsFor(0) };
       if (delta.full) {
         await this.redis.unwatch();
-        await this.replace(delta, current, g ?? null);
+        await this.replaceFrom(delta.version, once(delta.add), delta.add.length);
         return true;
       }
       const tx = await this.rewriteBuckets(current, delta);
@@ -158,10 +166,16 @@ export class RedisDnoCache implements DnoCache {
     throw new StoreUnavailableError('dno apply (the list kept changing under it)');
   }
 
-  /** Full replace: write the other generation off to the side, then switch to it atomically. */
-  private async replace(delta: DnoDelta, current: Generation, currentValue: string | null): Promise<void> {
+  /**
+   * Full replace: write the other generation off to the side, then switch to it atomically. Entries are grouped
+   * by bucket in memory up to FLUSH_ENTRIES at a time and appended to the staging buckets, so a list of any size
+   * is written in about (size / FLUSH_ENTRIES) passes over the buckets.
+   */
+  private async replaceFrom(version: number, entries: AsyncIterable<readonly DnoEntry[]>, count: number): Promise<void> {
+    const currentValue = await this.redis.get(this.key('gen'));
+    const current = currentValue ? parseGeneration(currentValue) : { gen: 0, buckets: bucketsFor(0) };
     const exists = currentValue !== null;
-    const staging: Generation = { gen: exists ? 1 - current.gen : 1, buckets: bucketsFor(delta.add.length) };
+    const staging: Generation = { gen: exists ? 1 - current.gen : 1, buckets: bucketsFor(count) };
     // A replace that died half-way left its staging keys: drop them (never the live generation).
     const left = await this.redis.get(this.key('staging'));
     if (left && (!exists || parseGeneration(left).gen !== current.gen)) {
@@ -169,22 +183,35 @@ export class RedisDnoCache implements DnoCache {
     }
     await this.redis.unlink(...this.keysOf(staging));
     await this.redis.set(this.key('staging'), formatGeneration(staging));
-    const byBucket = groupByBucket(delta.add, staging.buckets);
     const payloads = new PayloadIds();
-    for (let first = 0; first < staging.buckets; first += BUCKET_BATCH) {
-      const pipe = this.redis.pipeline();
-      for (let b = first; b < Math.min(first + BUCKET_BATCH, staging.buckets); b++) {
-        const bucket = new Map<string, string>();
-        for (let i = byBucket.start[b]!; i < byBucket.start[b + 1]!; i++) {
-          const entry = delta.add[byBucket.order[i]!]!;
-          bucket.set(fieldOf(entry), payloads.idOf(entry));
+    let pending = new Map<number, Map<string, string>>();
+    let buffered = 0;
+    const flush = async () => {
+      const texts = [...pending].map(([b, bucket]) => [this.bucketKey(staging.gen, b), formatBucket(bucket)] as const);
+      pending = new Map();
+      buffered = 0;
+      for (let first = 0; first < texts.length; first += BUCKET_BATCH) {
+        const pipe = this.redis.pipeline();
+        for (const [key, text] of texts.slice(first, first + BUCKET_BATCH)) pipe.append(key, text);
+        if (first === 0) {
+          const added = payloads.takeAdded();
+          if (added.length > 0) pipe.hset(this.payloadKey(staging.gen), ...added);
         }
-        if (bucket.size > 0) pipe.set(this.bucketKey(staging.gen, b), formatBucket(bucket));
+        await execOrThrow(pipe);
       }
-      const added = payloads.takeAdded();
-      if (added.length > 0) pipe.hset(this.payloadKey(staging.gen), ...added);
-      await execOrThrow(pipe);
+    };
+    for await (const chunk of fromSource(entries)) {
+      for (const entry of chunk) {
+        const field = fieldOf(entry);
+        const b = bucketOf(field, staging.buckets);
+        let bucket = pending.get(b);
+        if (bucket === undefined) pending.set(b, (bucket = new Map()));
+        bucket.set(field, payloads.idOf(entry));
+      }
+      buffered += chunk.length;
+      if (buffered >= FLUSH_ENTRIES) await flush();
     }
+    await flush();
     await this.redis.watch(this.key('gen'));
     if ((await this.redis.get(this.key('gen'))) !== currentValue) {
       await this.redis.unwatch();
@@ -193,10 +220,10 @@ export class RedisDnoCache implements DnoCache {
     const tx = this.redis
       .multi()
       .set(this.key('gen'), formatGeneration(staging))
-      .set(this.key('version'), String(delta.version))
+      .set(this.key('version'), String(version))
       .del(this.key('staging'));
     if (exists) tx.unlink(...this.keysOf(current));
-    tx.publish(this.key('changed'), String(delta.version));
+    tx.publish(this.key('changed'), String(version));
     if ((await tx.exec()) === null) throw new StoreUnavailableError(CONCURRENT_REPLACE);
   }
 
@@ -248,29 +275,42 @@ export class RedisDnoCache implements DnoCache {
     try {
       return await fn();
     } catch (err) {
+      // The entries of a replace failed (a sync cut short): their error, not the store's.
+      if (err instanceof SourceError) throw err.cause;
       if (err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(`${op} (site ${this.opts.site})`, { cause: err });
     }
   }
 }
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
+/** An error thrown by the entries a replace reads, carried through `guard` unchanged. */
+class SourceError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('DNO replace: its entries failed');
+  }
 }
 
-/** Entry indices ordered by bucket (a counting sort in typed arrays: 3 million entries, no per-bucket arrays). */
-function groupByBucket(entries: readonly DnoEntry[], buckets: number): { order: Uint32Array; start: Uint32Array } {
-  const bucket = new Uint32Array(entries.length);
-  const start = new Uint32Array(buckets + 1);
-  entries.forEach((e, i) => {
-    bucket[i] = bucketOf(fieldOf(e), buckets);
-    start[bucket[i]! + 1]!++;
-  });
-  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
-  const next = start.slice(0, buckets);
-  const order = new Uint32Array(entries.length);
-  for (let i = 0; i < entries.length; i++) order[next[bucket[i]!]!++] = i;
-  return { order, start };
+/** `entries`, with whatever they throw wrapped as a SourceError. */
+async function* fromSource(entries: AsyncIterable<readonly DnoEntry[]>): AsyncIterable<readonly DnoEntry[]> {
+  const it = entries[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<readonly DnoEntry[]>;
+    try {
+      next = await it.next();
+    } catch (err) {
+      throw new SourceError(err);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function* once(entries: readonly DnoEntry[]): AsyncIterable<readonly DnoEntry[]> {
+  yield entries;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 /** Replies of a pipeline or transaction, or its first error thrown. */

@@ -34,7 +34,13 @@ export interface DnoMatch {
 export interface DnoSnapshot {
   /** The hub list version this snapshot was built from (0 before the first sync). */
   readonly version: number;
-  readonly counts: { readonly numbers: number; readonly intervals: number; readonly coCodes: number };
+  readonly counts: {
+    readonly numbers: number;
+    readonly intervals: number;
+    readonly coCodes: number;
+    /** Numbers (each counted once, in the category it resolves to) and intervals, per category. */
+    readonly byCategory: Readonly<Record<DnoCategory, number>>;
+  };
   /** The winning list entry for an E.164 number, or null. Allocates only on a hit. */
   lookup(e164: string): DnoMatch | null;
   /** 'co:202-555' when a CO table is loaded, covers the NPA and does not assign the NPA-NXX; else null. */
@@ -332,7 +338,10 @@ class PackedSnapshot implements DnoSnapshot {
     private readonly co: CoTable | null,
   ) {
     const numbers = words.length / 2;
-    this.counts = { numbers, intervals: intervals.length, coCodes: co?.size ?? 0 };
+    const byCategory = { invalid: 0, unallocated: 0, unassigned: 0, listed: 0 };
+    for (let i = 0; i < numbers; i++) byCategory[CATEGORY_PRECEDENCE[(words[2 * i]! >>> 12) & 3]!]++;
+    for (const entry of intervals) byCategory[entry.category]++;
+    this.counts = { numbers, intervals: intervals.length, coCodes: co?.size ?? 0, byCategory };
     this.blockIndex = Float64Array.from({ length: Math.ceil(numbers / BLOCK) }, (_, b) => {
       const i = b * BLOCK;
       return words[2 * i + 1]! * LOW_DIGITS + (words[2 * i]! >>> 14);

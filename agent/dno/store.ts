@@ -17,6 +17,12 @@ export interface DnoCache {
    */
   apply(delta: DnoDelta): Promise<boolean>;
   /**
+   * Replace the whole list by `entries`, as version `version`, reading them chunk by chunk: a full sync of
+   * 3 million entries never exists as one array. `count` (about how many there will be) sizes the layout.
+   * Atomic like a full delta: when `entries` throws (a sync cut short), the error propagates and nothing changed.
+   */
+  replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>, count: number): Promise<void>;
+  /**
    * Every entry at the current version, streamed in chunks (3M entries must not build one giant reply).
    * Throws `DnoCacheChangedError` if a change was applied while streaming: the chunks so far mixed versions.
    */

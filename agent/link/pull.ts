@@ -1,39 +1,34 @@
 /**
  * The agent's link to its hub in pull mode: outbound-only HTTPS, so a carrier opens no inbound port.
- * It long-polls for signed hop queries, answers each through `handle`, and posts the signed answer back.
- * Failures back off (1 s doubling to 30 s) and never stop the loop.
+ * It long-polls for signed hop queries and answers each through the hub link (hub-link.ts), polling again at
+ * once while answers are under way. Failures back off (1 s doubling to 30 s) and never stop the loop.
  */
-import type { KeyObject } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import { Agent as HttpAgent, request } from 'undici';
-import { type JtiStore, MemoryJtiStore, sign, verify } from '../../proto/envelope.js';
-import type { KeyPair } from '../../proto/keys.js';
-import { type HopAnswer, HopQuery, parse } from '../../proto/messages.js';
+import { request } from 'undici';
+import { sign } from '../../proto/envelope.js';
+import type { HubLink } from './hub-link.js';
 
-export interface PullLinkOptions {
-  hubUrl: string;
-  hubId: string;
-  /** The hub's public keys (rotation: any of them may have signed). */
-  hubKeys: readonly KeyObject[];
-  provider: string;
-  key: KeyPair;
+export interface PullOptions {
   waitSec: number;
   log: Logger;
-  handle(q: HopQuery): Promise<HopAnswer>;
-  jti?: JtiStore;
 }
+
+/** Answers under way before the loop waits for one to finish before polling again. */
+const MAX_IN_FLIGHT = 256;
 
 export class PullLink {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
-  private readonly http: HttpAgent;
-  private readonly jti: JtiStore;
+  private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly o: PullLinkOptions) {
-    // The long poll holds a request open for waitSec: allow it, plus slack.
-    this.http = new HttpAgent({ headersTimeout: (o.waitSec + 15) * 1000, bodyTimeout: 30_000, connections: 4 });
-    this.jti = o.jti ?? new MemoryJtiStore();
+  constructor(
+    private readonly link: HubLink,
+    private readonly o: PullOptions,
+  ) {
+    // Every answer under way listens for the stop.
+    setMaxListeners(MAX_IN_FLIGHT + 16, this.abort.signal);
   }
 
   start(): void {
@@ -46,7 +41,7 @@ export class PullLink {
     this.running = false;
     this.abort.abort();
     await this.loop;
-    await this.http.close();
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private async run(): Promise<void> {
@@ -55,7 +50,8 @@ export class PullLink {
       try {
         const queries = await this.pollOnce();
         backoff = 1000;
-        await Promise.all(queries.map((q) => this.answer(q)));
+        for (const jws of queries) this.track(this.handle(jws));
+        while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
       } catch (err) {
         if (!this.running) return;
         this.o.log.warn({ err: String(err), retryInMs: backoff }, 'hub poll failed');
@@ -66,9 +62,10 @@ export class PullLink {
   }
 
   private async pollOnce(): Promise<string[]> {
-    const poll = sign({}, { iss: this.o.provider, aud: this.o.hubId, typ: 'poll', key: this.o.key });
-    const res = await request(`${this.o.hubUrl.replace(/\/$/, '')}/v1/agent/queries?wait=${this.o.waitSec}`, {
-      dispatcher: this.http,
+    const { provider, hubId, key } = this.link.o;
+    const poll = sign({}, { iss: provider, aud: hubId, typ: 'poll', key });
+    const res = await request(this.link.url(`/v1/agent/queries?wait=${this.o.waitSec}`), {
+      dispatcher: this.link.http,
       headers: { authorization: `Hoptrace ${poll}` },
       signal: this.abort.signal,
     });
@@ -77,44 +74,20 @@ export class PullLink {
     return Array.isArray(body.queries) ? body.queries.filter((q): q is string => typeof q === 'string') : [];
   }
 
-  /** One signed query about one call → one signed answer, logged for the CPNI audit trail. */
-  private async answer(jws: string): Promise<void> {
-    let query: HopQuery;
+  private async handle(jws: string): Promise<void> {
+    let query;
     try {
-      const v = await verify(jws, {
-        aud: this.o.provider,
-        typ: 'hop-query',
-        keys: (iss) => (iss === this.o.hubId ? this.o.hubKeys : []),
-        jti: this.jti,
-      });
-      query = parse(HopQuery, v.body);
+      query = await this.link.open(jws);
     } catch (err) {
       this.o.log.warn({ err: String(err) }, 'refused a hop query that failed verification');
       return;
     }
-    const answer = await this.o.handle(query);
-    const signed = sign(answer, { iss: this.o.provider, aud: this.o.hubId, typ: 'hop-answer', key: this.o.key });
-    this.o.log.info(
-      {
-        audit: 'hop-answer',
-        queryId: query.queryId,
-        caseId: query.tracebackId,
-        askedBy: query.askedBy,
-        called: query.call.called,
-        result: answer.result,
-        matches: answer.matches.length,
-      },
-      'answered hop query',
-    );
-    const res = await request(`${this.o.hubUrl.replace(/\/$/, '')}/v1/agent/answers`, {
-      dispatcher: this.http,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jws: signed }),
-      signal: this.abort.signal,
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 202) this.o.log.warn({ queryId: query.queryId, status: res.statusCode, body: text.slice(0, 200) }, 'hub refused the answer');
+    await this.link.answer(query, this.abort.signal);
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
   }
 }
 

@@ -7,6 +7,9 @@ import { KeyError } from '../../proto/keys.js';
 import { AuthError } from '../auth.js';
 import { EngineRejection } from '../engine.js';
 import { AnswerMismatchError, UnknownQueryError } from '../hub.js';
+import { KeyRotationError } from '../key-rotation.js';
+import { ManualLinkError } from '../manual.js';
+import { UnknownProviderError } from '../registry.js';
 import { ConflictError } from '../store/store.js';
 
 export class HttpError extends Error {
@@ -30,7 +33,9 @@ function classify(err: unknown): [ContentfulStatusCode, { error: string; path?: 
   if (err instanceof MessageError) return [400, { error: err.message, path: err.path }];
   if (err instanceof KeyError) return [400, { error: err.message }];
   if (err instanceof HttpError) return [err.status, { error: err.message }];
-  if (err instanceof AuthError) return [err.status, { error: err.message }];
+  if (err instanceof AuthError || err instanceof ManualLinkError) return [err.status, { error: err.message }];
+  if (err instanceof UnknownProviderError) return [404, { error: err.message }];
+  if (err instanceof KeyRotationError) return [409, { error: err.message }];
   if (err instanceof EnvelopeError) return [401, { error: `envelope refused: ${err.code}`, code: err.code }];
   if (err instanceof AnswerMismatchError) return [403, { error: err.message }];
   if (err instanceof UnknownQueryError) return [404, { error: err.message }];

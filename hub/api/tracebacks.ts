@@ -1,4 +1,13 @@
+/**
+ * Tracebacks (trace:write starts and cancels, trace:read reads):
+ * - POST /v1/tracebacks                  start one (TracebackInput)
+ * - GET  /v1/tracebacks?status&campaign  list;   GET /v1/tracebacks/:id   show
+ * - GET  /v1/tracebacks/:id/evidence     the signed evidence bundle (hub/evidence.ts)
+ * - POST /v1/tracebacks/:id/cancel       `{ reason? }`
+ */
 import { Hono } from 'hono';
+import { z } from 'zod';
+import { parse } from '../../proto/messages.js';
 import { authorize } from '../auth.js';
 import type { Case } from '../case.js';
 import type { TokenRecord } from '../store/store.js';
@@ -7,12 +16,20 @@ import { HttpError } from './errors.js';
 import { jsonBody } from './json.js';
 
 /** A case is shown to the token that asked for it and to admins only (CPNI: DESIGN §1 Privacy). */
-function mayRead(t: TokenRecord, c: Case): boolean {
+export function mayRead(t: TokenRecord, c: Case): boolean {
   return t.roles.includes('admin') || c.requester === t.id;
 }
 
+const Cancel = z.object({ reason: z.string().min(1).max(256).default('cancelled by the requester') });
+
 export function tracebacksApi({ hub, now }: ApiDeps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
+  /** The case, if this token may see it; the same 404 for "absent" and "not yours": existence is not disclosed. */
+  const readable = async (t: TokenRecord, id: string): Promise<Case> => {
+    const kase = await hub.getCase(id);
+    if (!kase || !mayRead(t, kase)) throw new HttpError(404, 'no such traceback');
+    return kase;
+  };
   r.post('/', async (c) => {
     const t = await authorize(hub.store, c.req.header('authorization'), 'trace:write', now());
     const kase = await hub.startTraceback(await jsonBody(c), t.id);
@@ -28,10 +45,18 @@ export function tracebacksApi({ hub, now }: ApiDeps): Hono<HubEnv> {
   });
   r.get('/:id', async (c) => {
     const t = await authorize(hub.store, c.req.header('authorization'), 'trace:read', now());
-    const kase = await hub.getCase(c.req.param('id'));
-    // Same answer for "absent" and "not yours": existence of a case is not disclosed.
-    if (!kase || !mayRead(t, kase)) throw new HttpError(404, 'no such traceback');
-    return c.json(kase);
+    return c.json(await readable(t, c.req.param('id')));
+  });
+  r.get('/:id/evidence', async (c) => {
+    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:read', now());
+    await readable(t, c.req.param('id'));
+    return c.json(await hub.evidence(c.req.param('id')));
+  });
+  r.post('/:id/cancel', async (c) => {
+    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:write', now());
+    const { reason } = parse(Cancel, await jsonBody(c));
+    await readable(t, c.req.param('id'));
+    return c.json(await hub.cancel(c.req.param('id'), `${reason} (${t.id})`));
   });
   return r;
 }

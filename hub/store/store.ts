@@ -6,7 +6,15 @@ import type { JtiStore } from '../../proto/envelope.js';
 import type { ProviderInput } from '../../proto/messages.js';
 import type { Case } from '../case.js';
 
-export type Provider = ProviderInput & { createdAt: number; updatedAt: number };
+/** Registered from a person's manual answer naming a provider nobody had registered: to be completed by an admin. */
+export interface Provisional {
+  caseId: string;
+  /** The provider whose person named it. */
+  namedBy: string;
+  answeredBy: string;
+}
+
+export type Provider = ProviderInput & { createdAt: number; updatedAt: number; provisional?: Provisional };
 
 /** A queued hop query for one provider, already signed by the hub. */
 export interface QueuedQuery {

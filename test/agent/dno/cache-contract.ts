@@ -106,6 +106,36 @@ export function cacheContract(make: () => Promise<DnoCache>): void {
     expect(await allEntries(cache)).toEqual([number('+12025550100', 'listed', { source: 'b' })]);
   });
 
+  it('replace streams a whole list in as one new version, read chunk by chunk', async () => {
+    const first = nextChange(cache);
+    await cache.apply(full(3, [number('+12025550100')]));
+    await first;
+    const count = ENTRY_CHUNK * 2 + 7;
+    const list = manyNumbers(count);
+    async function* chunks() {
+      for (let i = 0; i < list.length; i += 1000) yield list.slice(i, i + 1000);
+    }
+    const changed = nextChange(cache);
+    await cache.replace(9, chunks(), count);
+    expect(await changed).toBe(9);
+    expect(await cache.version()).toBe(9);
+    expect(await allEntries(cache)).toEqual(sorted(list));
+  });
+
+  it('a replace whose entries fail changes nothing and throws their error', async () => {
+    await cache.apply(full(3, [number('+12025550100')]));
+    const cut = new Error('sync cut short');
+    async function* chunks() {
+      yield manyNumbers(500);
+      throw cut;
+    }
+    await expect(cache.replace(4, chunks(), 1000)).rejects.toBe(cut);
+    expect(await cache.version()).toBe(3);
+    expect(await allEntries(cache)).toEqual([number('+12025550100')]);
+    await cache.replace(5, (async function* () {})(), 0);
+    expect(await allEntries(cache)).toEqual([]);
+  });
+
   it('streams entries in chunks of at most ENTRY_CHUNK', async () => {
     const count = ENTRY_CHUNK * 2 + 500;
     await cache.apply(full(1, manyNumbers(count)));

@@ -26,6 +26,9 @@ class FlakyCache implements DnoCache {
   apply(d: DnoDelta): Promise<boolean> {
     return this.inner.apply(d);
   }
+  replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>): Promise<void> {
+    return this.inner.replace(version, entries);
+  }
   async *entries(): AsyncIterable<DnoEntry[]> {
     this.reads++;
     if (this.down) throw new Error('connection refused');

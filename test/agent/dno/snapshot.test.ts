@@ -55,7 +55,7 @@ describe('snapshot exact numbers', () => {
 
   it('reports its version and counts', () => {
     expect(snap.version).toBe(7);
-    expect(snap.counts).toEqual({ numbers: 5, intervals: 0, coCodes: 0 });
+    expect(snap.counts).toEqual({ numbers: 5, intervals: 0, coCodes: 0, byCategory: { invalid: 0, unallocated: 0, unassigned: 0, listed: 5 } });
   });
 
   it('an empty snapshot matches nothing', () => {
@@ -66,6 +66,20 @@ describe('snapshot exact numbers', () => {
 });
 
 describe('snapshot precedence', () => {
+  it('counts each number once per category it resolves to, and intervals by their category', () => {
+    const snap = buildSnapshot(
+      [
+        listed('+12025550100'),
+        { number: '+12025550100', category: 'unassigned' },
+        { number: '+12025550101', category: 'invalid' },
+        { prefix: '+1900', category: 'listed' },
+        { range: { from: '+13015550100', to: '+13015550199' }, category: 'unallocated' },
+      ],
+      { version: 1 },
+    );
+    expect(snap.counts.byCategory).toEqual({ invalid: 1, unallocated: 1, unassigned: 1, listed: 1 });
+  });
+
   it('keeps one copy of a duplicated number', () => {
     const snap = buildSnapshot([listed('+12025550100'), listed('+12025550100'), listed('+12025550100')], V1);
     expect(snap.counts.numbers).toBe(1);

@@ -1,0 +1,101 @@
+/**
+ * The call index over fixed-width entries in time buckets: the one implementation of CallIndex's semantics
+ * (validation, packing, dedupe, ranking). A BucketStore only keeps bytes: Redis (production) or process memory
+ * (embedded), so both backends behave alike by construction and run one contract suite.
+ */
+import { Flag, TERM_KINDS, unpackRecord, type Extras, type TermKind } from './codec.js';
+import type { Dictionary } from './dictionary.js';
+import type { Layout } from './layout.js';
+import { pendingTerms, prepareBatch, resolvePending } from './prepare.js';
+import type { CallRecord } from './record.js';
+import { DEFAULT_LOOKUP_LIMIT, lookupQuery, rank, scanBucket, type Found, type Hit } from './scan.js';
+import { StoreUnavailableError, type CallIndex } from './store.js';
+import { planWrites, type BucketWrite } from './writes.js';
+
+/** Bytes per (shard, bucket), each dropped whole at its `expiresAt`. Failures are StoreUnavailableError. */
+export interface BucketStore {
+  /** Appends entries (and sets their extras) durably: resolves once the store acknowledged all of them. */
+  append(writes: readonly BucketWrite[]): Promise<void>;
+  /** The entries of each bucket of `shard`, null where there are none. */
+  read(shard: number, buckets: readonly number[]): Promise<(Buffer | null)[]>;
+  /** The extras of the entries `fields` (their bytes) in one bucket, null where there are none. */
+  readExtras(shard: number, bucket: number, fields: readonly Buffer[]): Promise<(string | null)[]>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class PackedCallIndex implements CallIndex {
+  constructor(
+    private readonly layout: Layout,
+    private readonly store: BucketStore,
+    private readonly dictionary: Dictionary,
+  ) {}
+
+  async add(records: readonly CallRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const generation = this.dictionary.generation;
+    const batch = prepareBatch(records, (kind, term) => this.dictionary.cachedId(kind, term));
+    if (batch.pending.length > 0) {
+      const terms = pendingTerms(batch);
+      await Promise.all(TERM_KINDS.map((kind) => this.dictionary.learn(kind, terms[kind])));
+      resolvePending(batch, (kind, term) => this.dictionary.id(kind, term));
+    }
+    if (this.dictionary.generation !== generation) {
+      throw new StoreUnavailableError('add', { cause: new Error('the store reconnected while the batch was prepared') });
+    }
+    const writes = planWrites(this.layout, batch, Date.now());
+    if (writes.length > 0) await this.store.append(writes);
+  }
+
+  async lookup(called: string, fromMs: number, toMs: number, limit = DEFAULT_LOOKUP_LIMIT): Promise<CallRecord[]> {
+    const query = lookupQuery(this.layout, called, fromMs, toMs, limit);
+    const buckets = await this.store.read(query.shard, query.buckets);
+    const hits: Hit[] = [];
+    buckets.forEach((bytes, i) => {
+      if (bytes) scanBucket(this.layout, query, query.buckets[i] as number, bytes, hits);
+    });
+    if (hits.length === 0) return [];
+    const extras = await this.extrasOf(query.shard, hits);
+    const found = rank(query, hits, (hit) => extras.get(hit));
+    await this.recallTerms(found);
+    const term = (kind: TermKind, id: number) => this.dictionary.term(kind, id);
+    return found.map((f) => unpackRecord({ called, entry: f.entry, at: f.at, atAlt: f.atAlt, extras: f.extras, term }));
+  }
+
+  ping(): Promise<boolean> {
+    return this.store.ping();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  private async extrasOf(shard: number, hits: readonly Hit[]): Promise<Map<Hit, Extras>> {
+    const byBucket = new Map<number, Hit[]>();
+    for (const hit of hits) {
+      if ((hit.entry.flags & Flag.extras) === 0) continue;
+      const list = byBucket.get(hit.bucket);
+      if (list) list.push(hit);
+      else byBucket.set(hit.bucket, [hit]);
+    }
+    const extras = new Map<Hit, Extras>();
+    await Promise.all(
+      [...byBucket].map(async ([bucket, list]) => {
+        const values = await this.store.readExtras(shard, bucket, list.map((h) => h.field));
+        values.forEach((value, i) => {
+          if (value !== null) extras.set(list[i] as Hit, JSON.parse(value) as Extras);
+        });
+      }),
+    );
+    return extras;
+  }
+
+  private recallTerms(found: readonly Found[]): Promise<void[]> {
+    const signed = found.filter((f) => f.entry.identityId !== 0);
+    return Promise.all([
+      this.dictionary.recall('ingress', found.map((f) => f.entry.ingressId)),
+      this.dictionary.recall('source', found.map((f) => f.entry.sourceId)),
+      this.dictionary.recall('identity', signed.map((f) => f.entry.identityId)),
+    ]);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * A batch of call records, checked and reduced to what entries hold, before anything is written: one bad
+ * record rejects the batch with its path (`records[3].called`) and nothing changes. Columns rather than an
+ * object per call: ingestion runs at 100,000 calls/s, and per-call objects that live as long as the batch
+ * cost more in garbage collection than all the packing.
+ */
+import type { z } from 'zod';
+import { CallSource, IdentityInfo, Ingress, formatPath } from '../../proto/messages.js';
+import { Flag, TERM_KINDS, e164Digits, notE164, type Extras, type TermKind } from './codec.js';
+import { CallIndexInputError } from './errors.js';
+import { fnv1a } from './fnv1a.js';
+import type { CallRecord } from './record.js';
+
+const TERM_SCHEMAS: Readonly<Record<TermKind, z.ZodType>> = { ingress: Ingress, source: CallSource, identity: IdentityInfo };
+
+/** A term the dictionary did not know when the batch was prepared: its id is filled in once learned. */
+export interface PendingTerm {
+  index: number;
+  kind: TermKind;
+  term: string;
+}
+
+export interface PreparedBatch {
+  size: number;
+  /** The called numbers as given (E.164): what shards are computed from. */
+  calledE164: string[];
+  called: Float64Array;
+  calling: Float64Array;
+  at: Float64Array;
+  /** anonymous, clockUntrusted and callingRaw; the writer adds extras and altTime. */
+  flags: Uint8Array;
+  /** Dictionary ids per kind; identity 0 = unsigned. */
+  ids: Record<TermKind, Uint32Array>;
+  /** Rare columns, by record index. */
+  atAlt: Map<number, number>;
+  /** Overflow besides the other time: a raw calling number (with the call id, then cheap to keep). */
+  extras: Map<number, Extras>;
+  pending: PendingTerm[];
+}
+
+function reject(index: number, field: string, reason: string): never {
+  throw new CallIndexInputError(`records[${index}]${field && `.${field}`}`, reason);
+}
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+const TIME_REASON = 'must be UTC epoch milliseconds, a non-negative integer';
+
+/** Canonical JSON, fields in a fixed order, so equal ingresses intern to one id. */
+function ingressTerm(i: CallRecord['ingress']): string {
+  return JSON.stringify({ ip: i.ip, port: i.port, trunkGroup: i.trunkGroup, realm: i.realm });
+}
+
+function identityTerm(i: NonNullable<CallRecord['identity']>): string {
+  return JSON.stringify({ attest: i.attest, origid: i.origid, signer: i.signer, verified: i.verified, reason: i.reason });
+}
+
+/**
+ * Checks every record and looks its terms up in `idOf` (the dictionary's cache). A term it does not know is
+ * validated against its protocol schema (once per batch) and left pending: a known term was valid when first
+ * seen, so a batch costs one schema check per new ingress, source or identity.
+ */
+export function prepareBatch(records: readonly CallRecord[], idOf: (kind: TermKind, term: string) => number | undefined): PreparedBatch {
+  const size = records.length;
+  const batch: PreparedBatch = {
+    size,
+    calledE164: new Array<string>(size),
+    called: new Float64Array(size),
+    calling: new Float64Array(size),
+    at: new Float64Array(size),
+    flags: new Uint8Array(size),
+    ids: { ingress: new Uint32Array(size), source: new Uint32Array(size), identity: new Uint32Array(size) },
+    atAlt: new Map(),
+    extras: new Map(),
+    pending: [],
+  };
+  const validated = new Set<string>();
+  const useTerm = (index: number, kind: TermKind, term: string) => {
+    const id = idOf(kind, term);
+    if (id !== undefined) {
+      batch.ids[kind][index] = id;
+      return;
+    }
+    if (!validated.has(kind + term)) {
+      checkTerm(index, kind, (records[index] as CallRecord)[kind]);
+      validated.add(kind + term);
+    }
+    batch.pending.push({ index, kind, term });
+  };
+
+  for (let i = 0; i < size; i++) {
+    const r = records[i] as CallRecord;
+    if (!isObject(r)) reject(i, '', 'must be an object');
+    const called = typeof r.called === 'string' ? e164Digits(r.called) : -1;
+    if (called < 0) reject(i, 'called', notE164(r.called));
+    if (!isTime(r.at)) reject(i, 'at', `${TIME_REASON} (got ${JSON.stringify(r.at)})`);
+    if (r.atAlt !== undefined && !isTime(r.atAlt)) reject(i, 'atAlt', `${TIME_REASON} (got ${JSON.stringify(r.atAlt)})`);
+    if (typeof r.calling !== 'string' || r.calling.length > 64) {
+      reject(i, 'calling', `must be a string of at most 64 characters (got ${JSON.stringify(r.calling)})`);
+    }
+    if (r.callId !== undefined && typeof r.callId !== 'string') reject(i, 'callId', 'must be a string');
+    if (typeof r.source !== 'string') reject(i, 'source', 'must be a string');
+    if (!isObject(r.ingress)) reject(i, 'ingress', 'must be an object');
+    if (r.identity !== undefined && !isObject(r.identity)) reject(i, 'identity', 'must be an object');
+
+    let flags = (r.anonymous === true ? Flag.anonymous : 0) | (r.clockUntrusted === true ? Flag.clockUntrusted : 0);
+    let calling = r.calling === '' ? 0 : e164Digits(r.calling);
+    if (calling < 0) {
+      flags |= Flag.callingRaw;
+      // Distinct raw callers must stay distinct entries (lookups dedupe on entry fields).
+      calling = fnv1a(r.calling);
+    }
+    batch.calledE164[i] = r.called;
+    batch.called[i] = called;
+    batch.calling[i] = calling;
+    batch.at[i] = r.at;
+    batch.flags[i] = flags;
+    if (r.atAlt !== undefined) batch.atAlt.set(i, r.atAlt);
+    const raw = (flags & Flag.callingRaw) !== 0;
+    if (r.atAlt !== undefined || raw) {
+      batch.extras.set(i, { ...(raw && { calling: r.calling }), ...(r.callId !== undefined && { callId: r.callId }) });
+    }
+    useTerm(i, 'ingress', ingressTerm(r.ingress));
+    useTerm(i, 'source', r.source);
+    if (r.identity !== undefined) useTerm(i, 'identity', identityTerm(r.identity));
+  }
+  return batch;
+}
+
+function checkTerm(index: number, kind: TermKind, value: unknown): void {
+  const result = TERM_SCHEMAS[kind].safeParse(value);
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  reject(index, issue && issue.path.length > 0 ? `${kind}.${formatPath(issue.path)}` : kind, issue?.message ?? 'invalid');
+}
+
+/** The distinct pending terms of each kind: what the dictionary must learn before the batch is written. */
+export function pendingTerms(batch: PreparedBatch): Record<TermKind, string[]> {
+  const terms = Object.fromEntries(TERM_KINDS.map((kind) => [kind, new Set<string>()])) as Record<TermKind, Set<string>>;
+  for (const { kind, term } of batch.pending) terms[kind].add(term);
+  return { ingress: [...terms.ingress], source: [...terms.source], identity: [...terms.identity] };
+}
+
+/** Fills in the ids of pending terms, once learned. */
+export function resolvePending(batch: PreparedBatch, id: (kind: TermKind, term: string) => number): void {
+  for (const { index, kind, term } of batch.pending) batch.ids[kind][index] = id(kind, term);
+}

@@ -1,0 +1,189 @@
+/**
+ * CDR ingestion rate, parse + index into Redis (DESIGN §7: ≥ 100,000 records/s per agent process):
+ *
+ *   npx tsx bench/cdr-ingest.ts [records]   (default 200,000 per format)
+ *
+ * For each format a file of `records` synthetic lines (distinct called numbers, times of the last day) is
+ * written to a temporary directory, and a CDR tailer reads it into the Redis call index on a private
+ * redis-server, with its checkpoints in the same Redis: the time from the tailer's start until the index has
+ * acknowledged the last record ("tailer e2e"). Then its parts alone, to name the bottleneck: parse only (the
+ * file's 256 kB chunks through the format, as the tailer cuts them), the tailer into no store (read, parse,
+ * batch, checkpoint: its own cost), and index only (add() of the parsed records in batches of 5,000, one after
+ * the other as the tailer sends them). Rates per wall second and per CPU second of this
+ * process; redis-server's CPU seconds beside them (INFO cpu).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { CallRecord } from '../agent/calls/record.js';
+import type { CallIndex } from '../agent/calls/store.js';
+import { createRedisCallIndex } from '../agent/calls/redis-index.js';
+import { cdrFormat } from '../agent/cdr/formats.js';
+import { MemoryCheckpointStore } from '../agent/cdr/checkpoints.js';
+import { openCheckpointStore } from '../agent/cdr/open-checkpoints.js';
+import { parseSegment, unitEnd } from '../agent/cdr/segment.js';
+import { DEFAULT_TUNING, startCdrTailer, type CdrSourceSettings } from '../agent/cdr/tailer.js';
+import { startRedis, type RedisServer } from '../test/helpers/redis.js';
+
+const RECORDS = Number(process.argv[2] ?? 200_000);
+const INDEX = { retentionDays: 30, bucketSec: 3600 };
+const DAY_MS = 86_400_000;
+const START_MS = Date.now() - DAY_MS;
+
+interface Case {
+  source: Omit<CdrSourceSettings, 'dir'>;
+  file: string;
+  line(i: number): string;
+}
+
+const calledDigits = (i: number) => String(2_022_000_000 + ((i * 7919) % 7_000_000));
+const timeOf = (i: number) => START_MS + Math.floor((i / RECORDS) * (DAY_MS - 60_000));
+
+/** A Ribbon STOP record from the fixture, with its called number and its start time (node zone CST) varied. */
+function ribbonLine(): (i: number) => string {
+  const fixture = readFileSync(new URL('../test/fixtures/cdr/ribbon/sbc01-20251231.ACT', import.meta.url), 'latin1');
+  const stop = fixture.split('\n').find((l) => l.startsWith('STOP,') && l.includes('2025550143')) as string;
+  const chicago = new Intl.DateTimeFormat('en-US', {
+    timeZone: 'America/Chicago',
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+  return (i) => {
+    const p = Object.fromEntries(chicago.formatToParts(timeOf(i)).map((x) => [x.type, x.value]));
+    const date = `${p['month']}/${p['day']}/${p['year']}`;
+    const time = `${p['hour']}:${p['minute']}:${p['second']}.${i % 10}`;
+    return `${stop.replaceAll('12/31/2025', date).replaceAll('18:00:00.4', time).replaceAll('2025550143', calledDigits(i))}\n`;
+  };
+}
+
+function kamailioLine(i: number): string {
+  return (
+    `Nov 28 19:00:00 sbc1 /usr/sbin/kamailio[2002]: NOTICE: acc [acc.c:317]: acc_log_request(): ACC: transaction answered: ` +
+    `timestamp=${Math.floor(timeOf(i) / 1000)};method=INVITE;from_tag=f${i};to_tag=t${i};call_id=${i.toString(16)}@203.0.113.40;code=200;` +
+    `reason=OK;src_user=3125550117;src_domain=203.0.113.40;src_ip=203.0.113.${i % 250};dst_ouser=${calledDigits(i)};` +
+    `dst_user=${calledDigits(i)};dst_domain=192.0.2.1\n`
+  );
+}
+
+const CASES: Case[] = [
+  { source: { format: 'kamailio', zone: 'UTC', options: {} }, file: 'kamailio.log', line: kamailioLine },
+  { source: { format: 'ribbon', zone: 'America/New_York', options: { nodeZones: { CST: 'America/Chicago' } } }, file: 'sbc01.ACT', line: ribbonLine() },
+];
+
+interface Rate {
+  records: number;
+  wallS: number;
+  cpuS: number;
+  redisCpuS: number;
+}
+
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const value = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return value('used_cpu_user') + value('used_cpu_sys');
+}
+
+async function timed(redis: Redis, records: number, run: () => Promise<void>): Promise<Rate> {
+  const r0 = await redisCpu(redis);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await run();
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { records, wallS, cpuS: (cpu.user + cpu.system) / 1e6, redisCpuS: (await redisCpu(redis)) - r0 };
+}
+
+/** A call index that takes everything at once: the tailer's own cost (read, parse, batch, checkpoint). */
+const NO_STORE: CallIndex = { add: async () => {}, lookup: async () => [], ping: async () => true, close: async () => {} };
+
+/** The tailer from its start until the index acknowledged the last record, into Redis or into no store. */
+async function ingest(server: RedisServer, redis: Redis, c: Case, dir: string, store: 'redis' | 'none'): Promise<Rate> {
+  await redis.flushall();
+  const index = store === 'redis' ? createRedisCallIndex({ url: server.url, ...INDEX }) : NO_STORE;
+  const checkpoints = store === 'redis' ? openCheckpointStore({ redisUrl: server.url, agent: 'bench' }) : new MemoryCheckpointStore();
+  const metrics = new Registry();
+  const indexed = async () => (await metrics.getSingleMetric('hoptrace_cdr_records_indexed_total')?.get())?.values[0]?.value ?? 0;
+  let tailer: ReturnType<typeof startCdrTailer> | undefined;
+  const rate = await timed(redis, RECORDS, async () => {
+    tailer = startCdrTailer({ source: { ...c.source, dir }, index, checkpoints, log: pino({ level: 'warn' }), metrics });
+    while ((await indexed()) < RECORDS) await new Promise((r) => setTimeout(r, 5));
+  });
+  await tailer?.stop();
+  await Promise.all([index.close(), checkpoints.close()]);
+  return rate;
+}
+
+/** The file's records, chunk by chunk as the tailer cuts them; each segment's records to `take`. */
+function parseAll(c: Case, bytes: Buffer, take: (records: CallRecord[]) => void): void {
+  const format = cdrFormat(c.source.format);
+  if (format === undefined) throw new Error(`no format ${c.source.format}`);
+  const ctx = { file: c.file, zone: c.source.zone, options: c.source.options };
+  let line = 1;
+  for (let at = 0; at < bytes.length; ) {
+    const chunk = bytes.subarray(at, at + DEFAULT_TUNING.chunkBytes);
+    const end = unitEnd(format, chunk);
+    const segment = parseSegment(format, ctx, chunk.subarray(0, end), line);
+    if (segment.errors.length > 0) throw new Error(segment.errors[0]?.message);
+    take(segment.records);
+    line = segment.nextLine;
+    at += end;
+  }
+}
+
+async function indexOnly(server: RedisServer, redis: Redis, records: readonly CallRecord[]): Promise<Rate> {
+  await redis.flushall();
+  const index = createRedisCallIndex({ url: server.url, ...INDEX });
+  const batch = DEFAULT_TUNING.batchRecords;
+  const rate = await timed(redis, records.length, async () => {
+    for (let i = 0; i < records.length; i += batch) await index.add(records.slice(i, i + batch));
+  });
+  await index.close();
+  return rate;
+}
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
+const row = (format: string, what: string, r: Rate) =>
+  console.log(
+    `${format.padEnd(9)} ${what.padEnd(16)} ${fmt(r.records / r.wallS)} ${fmt(r.records / r.cpuS)}   ${r.wallS.toFixed(2).padStart(6)} ${r.cpuS.toFixed(2).padStart(6)} ${r.redisCpuS.toFixed(2).padStart(7)}`,
+  );
+
+const server = await startRedis();
+const redis = new Redis(server.url);
+const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-cdr-'));
+try {
+  console.log(`node ${process.version}, ${RECORDS.toLocaleString('en-US')} records per format, batches of ${DEFAULT_TUNING.batchRecords}`);
+  console.log('format    stage              rec/wall-s rec/cpu-s   wall-s  cpu-s redis-s');
+  for (const c of CASES) {
+    const caseDir = join(dir, c.source.format);
+    const text: string[] = [];
+    for (let i = 0; i < RECORDS; i++) text.push(c.line(i));
+    const bytes = Buffer.from(text.join(''), 'latin1');
+    text.length = 0;
+    mkdirSync(caseDir);
+    writeFileSync(join(caseDir, c.file), bytes);
+
+    let parsed = 0;
+    row(c.source.format, 'parse only', await timed(redis, RECORDS, async () => parseAll(c, bytes, (r) => (parsed += r.length))));
+    if (parsed !== RECORDS) throw new Error(`${c.source.format}: parsed ${parsed} of ${RECORDS}`);
+    row(c.source.format, 'tailer, no store', await ingest(server, redis, c, caseDir, 'none'));
+    const records: CallRecord[] = [];
+    parseAll(c, bytes, (r) => records.push(...r));
+    row(c.source.format, 'index only', await indexOnly(server, redis, records));
+    records.length = 0;
+    row(c.source.format, 'tailer e2e', await ingest(server, redis, c, caseDir, 'redis'));
+    console.log(`${''.padEnd(9)} ${Math.round(bytes.length / RECORDS)} bytes per line`);
+  }
+} finally {
+  redis.disconnect();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

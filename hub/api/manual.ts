@@ -1,0 +1,41 @@
+/**
+ * Manual hops. The link is the credential (hub/manual.ts): the person who opens it needs no account.
+ * - GET  /v1/manual          (admin) manual hops waiting for a person, each with its link and the contact
+ * - GET  /v1/manual/:token   the call and the question
+ * - POST /v1/manual/:token   `{ result: upstream|originated|not_found, upstream?: { providerId } | { name },
+ *                            customer?, answeredBy: { name, email? }, note? }`
+ */
+import { Hono } from 'hono';
+import { authorize } from '../auth.js';
+import type { ApiDeps, HubEnv } from './context.js';
+import { jsonBody } from './json.js';
+
+export function manualApi({ hub, now, publicUrl }: ApiDeps): Hono<HubEnv> {
+  const r = new Hono<HubEnv>();
+  r.get('/', async (c) => {
+    await authorize(hub.store, c.req.header('authorization'), 'admin', now());
+    const base = publicUrl?.replace(/\/$/, '') ?? new URL(c.req.url).origin;
+    const pending = await hub.pendingManualHops();
+    return c.json({ pending: pending.map(({ token, ...p }) => ({ ...p, url: `${base}/v1/manual/${token}` })) });
+  });
+  r.get('/:token', async (c) => {
+    const { link, case: kase, provider } = await hub.manualQuestion(c.req.param('token'));
+    const hop = kase.hops.at(-1)!;
+    const others = (await hub.registry.list()).filter((p) => p.id !== link.provider && !p.provisional);
+    return c.json({
+      traceback: kase.id,
+      provider: { id: link.provider, name: provider?.name ?? link.provider },
+      askedBy: hop.askedBy,
+      call: { ...kase.call, windowSec: hop.attempts.at(-1)!.windowSec },
+      deadline: new Date(link.expires).toISOString(),
+      question: 'Who handed this call to you?',
+      answers: ['upstream', 'originated', 'not_found'],
+      providers: others.map((p) => ({ id: p.id, name: p.name })),
+    });
+  });
+  r.post('/:token', async (c) => {
+    const kase = await hub.receiveManualAnswer(c.req.param('token'), await jsonBody(c));
+    return c.json({ tracebackId: kase.id, status: kase.status }, 202);
+  });
+  return r;
+}

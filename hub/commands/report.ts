@@ -1,0 +1,52 @@
+/** `hoptrace-hub report NAME [--campaign NAME] [--json]`, NAME one of hub/reports.ts REPORTS. */
+import { flags, UsageError } from '../../config/cli.js';
+import {
+  type CompletionRow,
+  type HopsReport,
+  type MonthRow,
+  type NonResponsiveRow,
+  type OutcomesReport,
+  REPORTS,
+  type ReportName,
+} from '../reports.js';
+import { clientFlags, type Out, withClient } from './client.js';
+
+export async function reportCommand(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = flags(args, { ...clientFlags, campaign: { type: 'string' }, json: { type: 'boolean' } });
+  const name = positionals[0] as ReportName | undefined;
+  if (!name || !REPORTS.includes(name)) throw new UsageError(`report needs one of ${REPORTS.join(', ')}`);
+  const rows = await withClient(values, (c) => c.report(name, values.campaign as string | undefined));
+  out(values.json ? `${JSON.stringify(rows, null, 2)}\n` : formatReport(name, rows));
+  return 0;
+}
+
+export function formatReport(name: ReportName, rows: unknown): string {
+  const counts = (o: Record<string, number | undefined>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
+  switch (name) {
+    case 'non-responsive':
+      return table(['provider', 'count', 'last'], (rows as NonResponsiveRow[]).map((r) => [r.provider, r.count, r.last]));
+    case 'time-to-complete':
+      return table(['month', 'completed', 'p50', 'p90'], (rows as CompletionRow[]).map((r) => [r.month, r.completed, duration(r.p50Ms), duration(r.p90Ms)]));
+    case 'monthly':
+      return table(['month', 'tracebacks', 'outcomes'], (rows as MonthRow[]).map((r) => [r.month, r.tracebacks, counts(r.outcomes)]));
+    case 'hops': {
+      const h = rows as HopsReport;
+      return `${h.tracebacks} completed traceback(s), ${h.mean} hops on average\n${table(['hops', 'tracebacks'], Object.entries(h.histogram).map(([k, v]) => [k, v]))}`;
+    }
+    case 'outcomes':
+      return table(['outcome', 'tracebacks'], Object.entries(rows as OutcomesReport).map(([k, v]) => [k, v ?? 0]));
+  }
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const all = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return `${all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
