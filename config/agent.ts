@@ -22,7 +22,7 @@ export const CdrFormat = z.enum([
   'freeswitch-csv',
   'freeswitch-xml',
   'kamailio',
-  'csv',
+  'generic',
 ]);
 export type CdrFormat = z.infer<typeof CdrFormat>;
 

@@ -132,7 +132,7 @@ describe('a bad settings file is a ConfigError naming the setting, the reason an
     expect(issues).toEqual([
       ['sip.block.code', 'expected 603 or 608, got 486', file],
       ['sip.callingFrom', 'expected "pai" or "from", got "PAI"', file],
-      ['cdr[0].format', expect.stringMatching(/^expected one of "ribbon", "acme", .*"csv", got "sbc9000"$/), file],
+      ['cdr[0].format', expect.stringMatching(/^expected one of "ribbon", "acme", .*"generic", got "sbc9000"$/), file],
     ]);
   });
 

@@ -103,7 +103,8 @@ describe('hub durability on Redis', () => {
           [true, 3000],
           [true, 6000],
         ]);
-        expect(second.lines.some((l) => l.includes('"msg":"traceback ended"') && l.includes(b.id))).toBe(true);
+        // The log line may still be in the pipe when the API already shows the end: wait for it.
+        await expect(second.waitFor(new RegExp(`(?=.*"msg":"traceback ended")(?=.*${b.id})`), 10_000)).resolves.toContain(b.id);
       } finally {
         await second.kill();
       }
