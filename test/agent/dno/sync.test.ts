@@ -103,7 +103,7 @@ async function synced(i: Instance): Promise<void> {
 }
 
 describe('DNO sync from the hub', () => {
-  it('a number added on the hub is blocked by a connected agent within a second, and allowed again once removed', async () => {
+  it('a number added on the hub is blocked by a connected agent within a second, and allowed again once removed', { retry: 2 }, async () => {
     const a = await instance(site());
     await synced(a);
     expect(decide(call('+12025550100'), ctx(a)).action).toBe('continue');
