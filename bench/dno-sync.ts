@@ -69,7 +69,10 @@ interface AgentFigures {
   rebuild: { wallMs: number; cpuMs: number };
   rss: number;
   rssIdle: number;
+  /** Before the sync: the process with its modules loaded (under tsx) and an empty list. */
+  rssBase: number;
   heapUsed: number;
+  heapTotal: number;
   arrayBuffers: number;
   numbers: number;
   deltaCacheMs: number;
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
     const agent = await runAgent({ hubUrl: hub.url, hubKey: publicKeyToRaw(hub.key.publicKey), keyFile, kid: agentKey.kid, siteRedis: siteRedis.url, version, opsToken: hub.tokens.ops });
     console.log(`agent full sync of ${agent.syncedEntries.toLocaleString('en-US')} entries into its Redis cache (gzip): ${times(agent.sync)} (agent process)`);
     console.log(`agent snapshot rebuild from its Redis cache: ${times(agent.rebuild)} (${agent.numbers.toLocaleString('en-US')} numbers)`);
-    console.log(`agent RSS with the snapshot: ${mb(agent.rss)} (heap ${mb(agent.heapUsed)}, array buffers ${mb(agent.arrayBuffers)}); after 10 s idle: ${mb(agent.rssIdle)}`);
+    console.log(`agent RSS with the snapshot: ${mb(agent.rss)} right after the sync, ${mb(agent.rssIdle)} after 10 s idle; ${mb(agent.rssBase)} before the sync (heap ${mb(agent.heapUsed)} used of ${mb(agent.heapTotal)}, array buffers ${mb(agent.arrayBuffers)})`);
     console.log(`add on the hub → applied to the agent's cache: ${agent.deltaCacheMs.toFixed(0)} ms; → in its snapshot: ${agent.deltaSnapshotMs.toFixed(0)} ms`);
     await ops.close();
   } finally {
@@ -147,6 +150,8 @@ async function agent(a: AgentArgs): Promise<void> {
   const cache = new RedisDnoCache({ url: a.siteRedis, site: 'bench' });
   const live = new LiveDno({ cache, log: silent, pollMs: 3_600_000 });
   await live.start();
+  gc();
+  const rssBase = process.memoryUsage().rss;
   let synced: (entries: number) => void = () => undefined;
   const key = keyPairFromPrivateKey(privateKeyFromPem(readFileSync(a.keyFile, 'utf8')), a.kid);
   const sync = new DnoSync({
@@ -170,12 +175,10 @@ async function agent(a: AgentArgs): Promise<void> {
   const rebuild = await timed(() => live.refresh());
   gc();
   gc();
-  const { rss, heapUsed, arrayBuffers, heapTotal } = process.memoryUsage();
-  console.error(JSON.stringify(process.memoryUsage()));
+  const { rss, heapUsed, heapTotal, arrayBuffers } = process.memoryUsage();
   await new Promise((r) => setTimeout(r, 10_000));
   gc();
   const rssIdle = process.memoryUsage().rss;
-  console.error(JSON.stringify(process.memoryUsage()), heapTotal);
   const caller = '+12025550199';
   const tn = normalise(caller);
   const ctx = () => ({ snapshot: live.snapshot, actions: { listed: 'block', invalid: 'block', unallocated: 'block', unassigned: 'block' } as const, emergency: [] });
@@ -196,7 +199,9 @@ async function agent(a: AgentArgs): Promise<void> {
     rebuild: { wallMs: rebuild.wallMs, cpuMs: rebuild.cpuMs },
     rss,
     rssIdle,
+    rssBase,
     heapUsed,
+    heapTotal,
     arrayBuffers,
     numbers: live.snapshot.counts.numbers,
     deltaCacheMs,

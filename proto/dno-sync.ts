@@ -14,7 +14,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
-import { isE164, parseTarget } from './dno-target.js';
+import { type DnoTarget, isE164, parseTarget } from './dno-target.js';
 import { DnoCategory, type DnoEntry, formatPath, Instant } from './messages.js';
 
 /** Envelope types: the agent's signed poll, and the hub's seal. */
@@ -106,10 +106,7 @@ export class DnoSyncWriter {
   }
 }
 
-export type DnoSyncItem =
-  | { kind: 'head'; head: DnoSyncHead }
-  | { kind: 'group'; op: 'add' | 'remove'; entries: DnoEntry[] }
-  | { kind: 'end'; jws: string };
+export type DnoSyncItem = { kind: 'head'; head: DnoSyncHead } | { kind: 'group'; group: DnoSyncGroup } | { kind: 'end'; jws: string };
 
 /** Reads a sync stream line by line (each without its newline), hashing every byte before the seal. */
 export class DnoSyncReader {
@@ -141,10 +138,11 @@ export class DnoSyncReader {
       return { kind: 'end', jws };
     }
     const group = check(DnoSyncGroup, value, n);
+    checkTargets(group.targets, n);
     this.hash.update(`${text}\n`, 'utf8');
     this.groups++;
     this.entries += group.targets.length;
-    return { kind: 'group', op: group.op, entries: entriesOf(group, n) };
+    return { kind: 'group', group };
   }
 
   /** Throws unless `seal` (the verified seal's body) covers exactly what was read. */
@@ -170,22 +168,23 @@ function check<S extends z.ZodType>(schema: S, value: unknown, line: number): z.
   throw new DnoSyncError(line, `${formatPath(issue?.path ?? []) || '(line)'}: ${issue?.message ?? 'invalid'}`);
 }
 
-function entriesOf(group: DnoSyncGroup, line: number): DnoEntry[] {
-  const { category, reason, source, targets } = group;
-  const entries = new Array<DnoEntry>(targets.length);
+/** Every target must be what proto/dno-target.ts writes; numbers (most of a list) are checked without allocating. */
+function checkTargets(targets: readonly string[], line: number): void {
   for (let i = 0; i < targets.length; i++) {
     const text = targets[i]!;
-    // Most targets are numbers: one object each, no intermediate (a whole list is millions of them).
-    let entry: DnoEntry;
-    if (isE164(text)) entry = { number: text, category };
-    else {
-      const target = parseTarget(text);
-      if (typeof target === 'string') throw new DnoSyncError(line, `targets[${i}]: ${target}`);
-      entry = { ...target, category };
-    }
+    if (isE164(text)) continue;
+    const target = parseTarget(text);
+    if (typeof target === 'string') throw new DnoSyncError(line, `targets[${i}]: ${target}`);
+  }
+}
+
+/** A group's entries as protocol objects (a delta's; a whole list goes to the cache as groups). */
+export function entriesOf(group: DnoSyncGroup): DnoEntry[] {
+  const { category, reason, source } = group;
+  return group.targets.map((text) => {
+    const entry: DnoEntry = { ...(parseTarget(text) as DnoTarget), category };
     if (reason !== undefined) entry.reason = reason;
     if (source !== undefined) entry.source = source;
-    entries[i] = entry;
-  }
-  return entries;
+    return entry;
+  });
 }

@@ -8,8 +8,7 @@
  * ~15 bytes per number, and a reader gets 128 entries per bulk reply instead of two replies per entry.
  * Small buckets keep a delta cheap: it rewrites only the buckets it touches.
  */
-import type { DnoEntry } from '../../proto/messages.js';
-import { payloadOf } from './entry-codec.js';
+import { type EntryPayload, payloadOf } from './entry-codec.js';
 
 const ENTRIES_PER_BUCKET = 128;
 const MIN_BUCKETS = 16;
@@ -80,7 +79,7 @@ export class PayloadIds {
     }
   }
 
-  idOf(entry: DnoEntry): string {
+  idOf(entry: EntryPayload): string {
     // A hub list comes in runs of one source and reason: skip the JSON for a repeat of the last payload.
     if (entry.reason === this.last.reason && entry.source === this.last.source) return this.last.id;
     const json = payloadOf(entry);

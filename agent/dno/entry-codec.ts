@@ -46,6 +46,12 @@ export function fieldOf(entry: DnoEntry): string {
   return `${code}${entry.range!.from.slice(1)}-${entry.range!.to.slice(1)}`;
 }
 
+/** The field of a target written as text: '+12025550100', '+1900*', '+13015550100-+13015550199'. */
+export function fieldOfTarget(category: DnoCategory, target: string): string {
+  const dash = target.indexOf('-');
+  return CODE[category] + (dash < 0 ? target.slice(1) : `${target.slice(1, dash)}-${target.slice(dash + 2)}`);
+}
+
 /** '' when the entry has neither reason nor source. */
 export function payloadOf(entry: EntryPayload): string {
   if (entry.reason === undefined && entry.source === undefined) return '';

@@ -3,8 +3,8 @@
  * as encoded fields (entry-codec.ts), not objects, so a large list costs strings, not object graphs.
  */
 import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
-import { EntryDecoder, fieldOf, payloadOf } from './entry-codec.js';
-import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache } from './store.js';
+import { EntryDecoder, fieldOf, fieldOfTarget, payloadOf } from './entry-codec.js';
+import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache, type DnoEntryGroup } from './store.js';
 
 export class MemoryDnoCache implements DnoCache {
   private current = 0;
@@ -28,9 +28,12 @@ export class MemoryDnoCache implements DnoCache {
     return true;
   }
 
-  async replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>): Promise<void> {
+  async replace(version: number, groups: AsyncIterable<DnoEntryGroup>): Promise<void> {
     const fields = new Map<string, string>();
-    for await (const chunk of entries) for (const e of chunk) fields.set(fieldOf(e), payloadOf(e));
+    for await (const group of groups) {
+      const payload = payloadOf(group);
+      for (const target of group.targets) fields.set(fieldOfTarget(group.category, target), payload);
+    }
     this.switchTo(fields, version);
   }
 

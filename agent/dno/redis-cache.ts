@@ -16,18 +16,22 @@
  * full replace; incremental deltas go into the current buckets.
  */
 import { Redis } from 'ioredis';
+import { targetText } from '../../proto/dno-target.js';
 import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
 import { StoreUnavailableError } from '../calls/store.js';
 import { bucketOf, bucketsFor, eachLine, formatBucket, parseBucket, PayloadIds } from './bucket-text.js';
-import { EntryDecoder, fieldOf } from './entry-codec.js';
-import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache } from './store.js';
+import { EntryDecoder, fieldOf, fieldOfTarget } from './entry-codec.js';
+import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache, type DnoEntryGroup } from './store.js';
 
 /** Buckets per round trip, reading (entries()) and writing (full replace). */
 const BUCKET_BATCH = 512;
-/** Entries a full replace groups in memory before appending them to the staging buckets. */
+/** Entries a full replace gathers in memory before appending them to the staging buckets. */
 const FLUSH_ENTRIES = 200_000;
 const APPLY_ATTEMPTS = 10;
 const CONCURRENT_REPLACE = 'dno apply (another full replace ran at the same time)';
+
+/** APPEND ARGV[i] to KEYS[i], for every i. */
+const APPEND_EACH = `for i = 1, #KEYS do redis.call('APPEND', KEYS[i], ARGV[i]) end return #KEYS`;
 
 const LEASE = `
 local holder = redis.call('GET', KEYS[1])
@@ -86,8 +90,8 @@ export class RedisDnoCache implements DnoCache {
     return run;
   }
 
-  replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>, count: number): Promise<void> {
-    const run = this.applying.then(() => this.guard('dno replace', () => this.replaceFrom(version, entries, count)));
+  replace(version: number, groups: AsyncIterable<DnoEntryGroup>, count: number): Promise<void> {
+    const run = this.applying.then(() => this.guard('dno replace', () => this.replaceFrom(version, groups, count)));
     this.applying = run.catch(() => undefined);
     return run;
   }
@@ -148,7 +152,7 @@ export class RedisDnoCache implements DnoCache {
       const current = g ? parseGeneration(g) : { gen: 0, buckets: bucketsFor(0) };
       if (delta.full) {
         await this.redis.unwatch();
-        await this.replaceFrom(delta.version, once(delta.add), delta.add.length);
+        await this.replaceFrom(delta.version, groupsOf(delta.add), delta.add.length);
         return true;
       }
       const tx = await this.rewriteBuckets(current, delta);
@@ -167,11 +171,11 @@ export class RedisDnoCache implements DnoCache {
   }
 
   /**
-   * Full replace: write the other generation off to the side, then switch to it atomically. Entries are grouped
-   * by bucket in memory up to FLUSH_ENTRIES at a time and appended to the staging buckets, so a list of any size
-   * is written in about (size / FLUSH_ENTRIES) passes over the buckets.
+   * Full replace: write the other generation off to the side, then switch to it atomically. Lines are gathered
+   * per bucket in memory up to FLUSH_ENTRIES at a time and appended to the staging buckets, so a list of any
+   * size is written in about (size / FLUSH_ENTRIES) passes over the buckets, with no object per entry.
    */
-  private async replaceFrom(version: number, entries: AsyncIterable<readonly DnoEntry[]>, count: number): Promise<void> {
+  private async replaceFrom(version: number, groups: AsyncIterable<DnoEntryGroup>, count: number): Promise<void> {
     const currentValue = await this.redis.get(this.key('gen'));
     const current = currentValue ? parseGeneration(currentValue) : { gen: 0, buckets: bucketsFor(0) };
     const exists = currentValue !== null;
@@ -184,31 +188,33 @@ export class RedisDnoCache implements DnoCache {
     await this.redis.unlink(...this.keysOf(staging));
     await this.redis.set(this.key('staging'), formatGeneration(staging));
     const payloads = new PayloadIds();
-    let pending = new Map<number, Map<string, string>>();
+    let pending = new Map<number, string>();
     let buffered = 0;
     const flush = async () => {
-      const texts = [...pending].map(([b, bucket]) => [this.bucketKey(staging.gen, b), formatBucket(bucket)] as const);
+      const texts = [...pending];
       pending = new Map();
       buffered = 0;
+      const added = payloads.takeAdded();
+      if (added.length > 0) await this.redis.hset(this.payloadKey(staging.gen), ...added);
+      // One script call appends to BUCKET_BATCH buckets: a list of 3 million is ~30k buckets, appended to
+      // about fifteen times; one APPEND each would be half a million commands.
+      const pipe = this.redis.pipeline();
       for (let first = 0; first < texts.length; first += BUCKET_BATCH) {
-        const pipe = this.redis.pipeline();
-        for (const [key, text] of texts.slice(first, first + BUCKET_BATCH)) pipe.append(key, text);
-        if (first === 0) {
-          const added = payloads.takeAdded();
-          if (added.length > 0) pipe.hset(this.payloadKey(staging.gen), ...added);
-        }
-        await execOrThrow(pipe);
+        const batch = texts.slice(first, first + BUCKET_BATCH);
+        pipe.eval(APPEND_EACH, batch.length, ...batch.map(([b]) => this.bucketKey(staging.gen, b)), ...batch.map(([, text]) => text));
       }
+      await execOrThrow(pipe);
     };
-    for await (const chunk of fromSource(entries)) {
-      for (const entry of chunk) {
-        const field = fieldOf(entry);
+    for await (const group of fromSource(groups)) {
+      const id = payloads.idOf(group);
+      const tail = id === '' ? '\n' : `\t${id}\n`;
+      for (const target of group.targets) {
+        const field = fieldOfTarget(group.category, target);
         const b = bucketOf(field, staging.buckets);
-        let bucket = pending.get(b);
-        if (bucket === undefined) pending.set(b, (bucket = new Map()));
-        bucket.set(field, payloads.idOf(entry));
+        const text = pending.get(b);
+        pending.set(b, text === undefined ? field + tail : text + field + tail);
       }
-      buffered += chunk.length;
+      buffered += group.targets.length;
       if (buffered >= FLUSH_ENTRIES) await flush();
     }
     await flush();
@@ -283,18 +289,18 @@ export class RedisDnoCache implements DnoCache {
   }
 }
 
-/** An error thrown by the entries a replace reads, carried through `guard` unchanged. */
+/** An error thrown by the groups a replace reads, carried through `guard` unchanged. */
 class SourceError extends Error {
   constructor(override readonly cause: unknown) {
     super('DNO replace: its entries failed');
   }
 }
 
-/** `entries`, with whatever they throw wrapped as a SourceError. */
-async function* fromSource(entries: AsyncIterable<readonly DnoEntry[]>): AsyncIterable<readonly DnoEntry[]> {
-  const it = entries[Symbol.asyncIterator]();
+/** `groups`, with whatever they throw wrapped as a SourceError. */
+async function* fromSource(groups: AsyncIterable<DnoEntryGroup>): AsyncIterable<DnoEntryGroup> {
+  const it = groups[Symbol.asyncIterator]();
   for (;;) {
-    let next: IteratorResult<readonly DnoEntry[]>;
+    let next: IteratorResult<DnoEntryGroup>;
     try {
       next = await it.next();
     } catch (err) {
@@ -305,8 +311,9 @@ async function* fromSource(entries: AsyncIterable<readonly DnoEntry[]>): AsyncIt
   }
 }
 
-async function* once(entries: readonly DnoEntry[]): AsyncIterable<readonly DnoEntry[]> {
-  yield entries;
+/** A full delta's entries as groups (of one: a delta's list is small next to a streamed one). */
+async function* groupsOf(entries: readonly DnoEntry[]): AsyncIterable<DnoEntryGroup> {
+  for (const e of entries) yield { category: e.category, reason: e.reason, source: e.source, targets: [targetText(e)] };
 }
 
 function range(from: number, to: number): number[] {

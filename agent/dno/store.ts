@@ -7,7 +7,7 @@
  * two categories (from two sources) and removing one leaves the other. Reason and source are payload: adding
  * an entry again replaces them. A delta applies its removals first, then its additions.
  */
-import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
+import type { DnoCategory, DnoDelta, DnoEntry } from '../../proto/messages.js';
 
 export interface DnoCache {
   version(): Promise<number>;
@@ -17,11 +17,12 @@ export interface DnoCache {
    */
   apply(delta: DnoDelta): Promise<boolean>;
   /**
-   * Replace the whole list by `entries`, as version `version`, reading them chunk by chunk: a full sync of
-   * 3 million entries never exists as one array. `count` (about how many there will be) sizes the layout.
-   * Atomic like a full delta: when `entries` throws (a sync cut short), the error propagates and nothing changed.
+   * Replace the whole list by the entries of `groups`, as version `version`, reading them group by group: a
+   * full sync of 3 million entries never exists as one array, nor as 3 million objects. `count` (about how
+   * many entries there will be) sizes the layout. A whole list names each entry once. Atomic like a full
+   * delta: when `groups` throws (a sync cut short), the error propagates and nothing changed.
    */
-  replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>, count: number): Promise<void>;
+  replace(version: number, groups: AsyncIterable<DnoEntryGroup>, count: number): Promise<void>;
   /**
    * Every entry at the current version, streamed in chunks (3M entries must not build one giant reply).
    * Throws `DnoCacheChangedError` if a change was applied while streaming: the chunks so far mixed versions.
@@ -32,6 +33,17 @@ export interface DnoCache {
   /** A lease so that one instance of a site syncs from the hub: true when this owner holds it. */
   acquireSyncLease(owner: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Entries that share category, reason and source, each target written as proto/dno-target.ts writes it
+ * ('+12025550100', '+1900*', '+1…00-+1…99') and already checked by whoever made the group.
+ */
+export interface DnoEntryGroup {
+  category: DnoCategory;
+  reason?: string;
+  source?: string;
+  targets: readonly string[];
 }
 
 /** Entries per chunk of `entries()`. */

@@ -15,10 +15,10 @@ import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import { Agent as HttpAgent, request } from 'undici';
 import { sign, verify } from '../../proto/envelope.js';
-import { DNO_POLL_TYPE, DNO_SEAL_TYPE, DNO_SYNC_PATH, DnoSyncError, type DnoSyncHead, DnoSyncReader, MAX_LINE_BYTES } from '../../proto/dno-sync.js';
+import { DNO_POLL_TYPE, DNO_SEAL_TYPE, DNO_SYNC_PATH, DnoSyncError, type DnoSyncHead, DnoSyncReader, entriesOf, MAX_LINE_BYTES } from '../../proto/dno-sync.js';
 import type { KeyPair } from '../../proto/keys.js';
 import type { DnoEntry } from '../../proto/messages.js';
-import type { DnoCache } from './store.js';
+import type { DnoCache, DnoEntryGroup } from './store.js';
 
 export interface DnoSyncOptions {
   cache: DnoCache;
@@ -192,14 +192,14 @@ class SealedStream {
     return item.head;
   }
 
-  /** The added entries of a whole list, group by group; ends (without throwing) only once the seal verified. */
-  async *adds(count: (n: number) => void): AsyncIterable<DnoEntry[]> {
+  /** The groups of a whole list, one by one; ends (without throwing) only once the seal verified. */
+  async *adds(count: (n: number) => void): AsyncIterable<DnoEntryGroup> {
     for (;;) {
       const item = this.reader.read(await this.line());
       if (item.kind === 'end') return await this.seal(item.jws);
-      if (item.kind !== 'group' || item.op !== 'add') throw new DnoSyncError(0, 'a whole list only adds');
-      count(item.entries.length);
-      yield item.entries;
+      if (item.kind !== 'group' || item.group.op !== 'add') throw new DnoSyncError(0, 'a whole list only adds');
+      count(item.group.targets.length);
+      yield item.group;
     }
   }
 
@@ -214,7 +214,7 @@ class SealedStream {
         return { add, remove };
       }
       if (item.kind !== 'group') throw new DnoSyncError(0, 'a second head');
-      (item.op === 'add' ? add : remove).push(...item.entries);
+      (item.group.op === 'add' ? add : remove).push(...entriesOf(item.group));
     }
   }
 

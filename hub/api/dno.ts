@@ -107,6 +107,8 @@ export function dnoApi({ service, feed }: HubDno, { hub, now }: ApiDeps): Hono<H
     const since = sinceText === undefined ? NEVER_SYNCED : count(sinceText, 0, Number.MAX_SAFE_INTEGER);
     const wait = Math.max(0, Math.min(Number(c.req.query('wait') ?? 0) || 0, MAX_WAIT_SEC));
     if (wait > 0 && since !== NEVER_SYNCED) await feed.waitForChange(since, wait * 1000, c.req.raw.signal);
+    // The agent hung up while the poll waited: nobody to stream the list to.
+    if (c.req.raw.signal.aborted) return c.body(null, 204);
     const body = textStream(feed.lines(provider, since));
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
     const headers: Record<string, string> = { 'content-type': DNO_SYNC_CONTENT_TYPE };

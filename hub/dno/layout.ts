@@ -62,18 +62,31 @@ export class NetDelta {
   }
 }
 
-/** Add to `into` each field of `wanted` that a bucket's text holds. */
+/** Add to `into` each field of `wanted` that a bucket's text holds (reading fields only: every bucket of a large import). */
 export function collectListed(text: string | null, wanted: ReadonlySet<string>, into: Set<string>): void {
-  eachLine(text, (field) => {
+  if (!text) return;
+  for (let from = 0; from < text.length; ) {
+    let end = text.indexOf('\n', from);
+    if (end < 0) end = text.length;
+    const tab = text.indexOf('\t', from);
+    const field = text.slice(from, tab >= 0 && tab < end ? tab : end);
     if (wanted.has(field)) into.add(field);
-  });
+    from = end + 1;
+  }
 }
 
 /**
  * A bucket's text with `writes` applied (field → payload id to set, or null to delete): other lines are kept
- * as they are, fields new to the bucket are appended. '' when the bucket ends up empty.
+ * as they are, fields new to the bucket are appended. '' when the bucket ends up empty. When no write touches a
+ * field the bucket holds (`listed`), the new lines are appended without reading the old ones.
  */
-export function rewriteBucket(text: string | null, writes: ReadonlyMap<string, string | null>): string {
+export function rewriteBucket(text: string | null, writes: ReadonlyMap<string, string | null>, listed: (field: string) => boolean): string {
+  const appended = (skip: ReadonlySet<string>) => {
+    let lines = '';
+    for (const [field, pid] of writes) if (pid !== null && !skip.has(field)) lines += `${field}\t${pid}\n`;
+    return lines;
+  };
+  if (![...writes.keys()].some(listed)) return (text ?? '') + appended(new Set());
   const out: string[] = [];
   const done = new Set<string>();
   eachLine(text, (field, pid) => {
@@ -84,6 +97,5 @@ export function rewriteBucket(text: string | null, writes: ReadonlyMap<string, s
       if (write !== null) out.push(`${field}\t${write}\n`);
     }
   });
-  for (const [field, pid] of writes) if (pid !== null && !done.has(field)) out.push(`${field}\t${pid}\n`);
-  return out.join('');
+  return out.join('') + appended(done);
 }

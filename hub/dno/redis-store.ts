@@ -196,7 +196,7 @@ export class RedisDnoListStore implements DnoListStore {
           else if (plan.remove.has(field)) writes.set(field, null);
         }
         if (writes.size === 0) return;
-        const text = rewriteBucket(texts[i] ?? null, writes);
+        const text = rewriteBucket(texts[i] ?? null, writes, (f) => listed.has(f));
         if (text === '') dels.push(this.bucketKey(b));
         else sets.push(this.bucketKey(b), text);
       });

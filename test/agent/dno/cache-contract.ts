@@ -3,7 +3,7 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { DnoDelta, DnoEntry } from '../../../proto/messages.js';
-import { DnoCacheChangedError, ENTRY_CHUNK, type DnoCache } from '../../../agent/dno/store.js';
+import { DnoCacheChangedError, ENTRY_CHUNK, type DnoCache, type DnoEntryGroup } from '../../../agent/dno/store.js';
 import { targetOf } from '../../../agent/dno/snapshot.js';
 
 type Category = DnoEntry['category'];
@@ -112,24 +112,30 @@ export function cacheContract(make: () => Promise<DnoCache>): void {
     await first;
     const count = ENTRY_CHUNK * 2 + 7;
     const list = manyNumbers(count);
-    async function* chunks() {
-      for (let i = 0; i < list.length; i += 1000) yield list.slice(i, i + 1000);
+    const others: DnoEntry[] = [
+      { prefix: '+1900', category: 'listed', reason: 'premium' },
+      { range: { from: '+13015550100', to: '+13015550199' }, category: 'unallocated', reason: 'premium' },
+    ];
+    async function* groups(): AsyncIterable<DnoEntryGroup> {
+      for (let i = 0; i < list.length; i += 1000) yield { category: 'listed', source: 'hub', targets: list.slice(i, i + 1000).map((e) => e.number!) };
+      yield { category: 'listed', reason: 'premium', targets: ['+1900*'] };
+      yield { category: 'unallocated', reason: 'premium', targets: ['+13015550100-+13015550199'] };
     }
     const changed = nextChange(cache);
-    await cache.replace(9, chunks(), count);
+    await cache.replace(9, groups(), count);
     expect(await changed).toBe(9);
     expect(await cache.version()).toBe(9);
-    expect(await allEntries(cache)).toEqual(sorted(list));
+    expect(await allEntries(cache)).toEqual(sorted([...list, ...others]));
   });
 
   it('a replace whose entries fail changes nothing and throws their error', async () => {
     await cache.apply(full(3, [number('+12025550100')]));
     const cut = new Error('sync cut short');
-    async function* chunks() {
-      yield manyNumbers(500);
+    async function* groups(): AsyncIterable<DnoEntryGroup> {
+      yield { category: 'listed', targets: manyNumbers(500).map((e) => e.number!) };
       throw cut;
     }
-    await expect(cache.replace(4, chunks(), 1000)).rejects.toBe(cut);
+    await expect(cache.replace(4, groups(), 1000)).rejects.toBe(cut);
     expect(await cache.version()).toBe(3);
     expect(await allEntries(cache)).toEqual([number('+12025550100')]);
     await cache.replace(5, (async function* () {})(), 0);

@@ -3,7 +3,7 @@ import type { DnoDelta, DnoEntry } from '../../../proto/messages.js';
 import { CoTable } from '../../../agent/dno/cotable.js';
 import { LiveDno, type LiveDnoOptions } from '../../../agent/dno/live.js';
 import { MemoryDnoCache } from '../../../agent/dno/memory-cache.js';
-import type { DnoCache } from '../../../agent/dno/store.js';
+import type { DnoCache, DnoEntryGroup } from '../../../agent/dno/store.js';
 import { delta, full, manyNumbers, number } from './cache-contract.js';
 
 /** A memory cache that can be made unreachable, or deaf to its own changes (a lost pub/sub message). */
@@ -26,8 +26,8 @@ class FlakyCache implements DnoCache {
   apply(d: DnoDelta): Promise<boolean> {
     return this.inner.apply(d);
   }
-  replace(version: number, entries: AsyncIterable<readonly DnoEntry[]>): Promise<void> {
-    return this.inner.replace(version, entries);
+  replace(version: number, groups: AsyncIterable<DnoEntryGroup>): Promise<void> {
+    return this.inner.replace(version, groups);
   }
   async *entries(): AsyncIterable<DnoEntry[]> {
     this.reads++;

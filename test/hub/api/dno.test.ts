@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnoRefusedError } from '../../../hub/dno/client.js';
 import { sign, verify } from '../../../proto/envelope.js';
-import { DNO_POLL_TYPE, DnoSyncReader, type DnoSyncItem } from '../../../proto/dno-sync.js';
+import { DNO_POLL_TYPE, DnoSyncReader, type DnoSyncItem, entriesOf } from '../../../proto/dno-sync.js';
 import type { KeyPair } from '../../../proto/keys.js';
 import type { DnoEntry } from '../../../proto/messages.js';
 import { type DnoHub, startDnoHub } from '../../helpers/dno-hub.js';
@@ -51,8 +51,8 @@ async function sync(since: number | undefined, o: { wait?: number; gzip?: boolea
   return { status: 200, items, encoding: res.headers['content-encoding'] };
 }
 
-const added = (items: DnoSyncItem[]) => items.flatMap((i) => (i.kind === 'group' && i.op === 'add' ? i.entries : []));
-const removed = (items: DnoSyncItem[]) => items.flatMap((i) => (i.kind === 'group' && i.op === 'remove' ? i.entries : []));
+const added = (items: DnoSyncItem[]) => items.flatMap((i) => (i.kind === 'group' && i.group.op === 'add' ? entriesOf(i.group) : []));
+const removed = (items: DnoSyncItem[]) => items.flatMap((i) => (i.kind === 'group' && i.group.op === 'remove' ? entriesOf(i.group) : []));
 
 describe('DNO list API', () => {
   it('adds entries as the token that changed them, and shows who and why for a number', async () => {
