@@ -15,7 +15,7 @@
  * Imports are their own router, mounted ahead of the hub's 1 MB body limit (app.ts) with a limit of their own:
  * an import of a million numbers is ~13 MB.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { DNO_SYNC_CONTENT_TYPE } from '../../proto/dno-sync.js';
@@ -39,12 +39,19 @@ export function dnoImportApi({ service }: HubDno, { hub, now }: ApiDeps): Hono<H
   const r = new Hono<HubEnv>();
   const uploadLimit = bodyLimit({
     maxSize: IMPORT_BODY_BYTES,
-    onError: () => {
+    onError: (c) => {
+      // The rest of the body is never read: the connection cannot carry another request.
+      c.header('connection', 'close');
       throw new HttpError(413, `body larger than ${IMPORT_BODY_BYTES} bytes`);
     },
   });
-  r.post('/v1/dno/imports', uploadLimit, async (c) => {
-    const who = await writer(hub, c, now());
+  // The token first: nobody without dno:write gets a large body read.
+  const mayWrite: MiddlewareHandler<HubEnv> = async (c, next) => {
+    c.set('token', await authorize(hub.store, c.req.header('authorization'), 'dno:write', now()));
+    await next();
+  };
+  r.post('/v1/dno/imports', mayWrite, uploadLimit, async (c) => {
+    const who = c.get('token').id;
     const q = c.req.query();
     const options = {
       ...(q.category !== undefined && { category: q.category as DnoCategory }),
