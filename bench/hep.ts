@@ -21,7 +21,7 @@ import { decodeHep, HepError } from '../agent/sip/hep.js';
 import { startHepCollector } from '../agent/sip/hep-collector.js';
 import { identityOf } from '../agent/sip/identity.js';
 import { parseSip } from '../agent/sip/parser.js';
-import { decideInvite, policyContext } from '../agent/sip/policy.js';
+import { policyContext, recordInvite } from '../agent/sip/policy.js';
 
 const VARIANTS = 1_000;
 const RUNS = 3;
@@ -132,7 +132,7 @@ const learn = (packet: Buffer): CallRecord | null => {
   if (p instanceof HepError) return null;
   const parsed = parseSip(p.payload);
   if (!parsed.ok) return null;
-  return decideInvite(parsed.msg, { address: p.srcIp ?? '', port: p.srcPort ?? 0, at: now }, policy).record;
+  return recordInvite(parsed.msg, { address: p.srcIp ?? '', port: p.srcPort ?? 0, at: now }, policy);
 };
 report('decode + parseSip + policy record', 300_000, (i) => (learn(packets[i % VARIANTS] as Buffer) ? 1 : 0));
 

@@ -17,7 +17,7 @@ import { captureTimeMs, decodeHep, HepError, HepFramer } from './hep.js';
 import { attachIdentity, type IdentityOptions } from './identity.js';
 import { sipMetrics, type SipMetrics } from './metrics.js';
 import { parseSip } from './parser.js';
-import { decideInvite, policyContextOf, type PolicyContext } from './policy.js';
+import { policyContextOf, type PolicyContext, recordInvite } from './policy.js';
 import { CallRecorder, type RecorderOptions } from './recorder.js';
 
 /** What became of a received packet. */
@@ -111,7 +111,7 @@ export async function startHepCollector(o: HepCollectorOptions): Promise<HepColl
     const now = Date.now();
     if (!seen.add(key, now)) return count('other');
     const at = captureTimeMs(hep) ?? now;
-    const { record } = decideInvite(msg, { address: hep.srcIp, port: hep.srcPort, at }, o.policy);
+    const record = recordInvite(msg, { address: hep.srcIp, port: hep.srcPort, at }, o.policy);
     if (!record) return count('other', 'called number is not E.164');
     if (o.identity) attachIdentity(record, msg.identity(), o.identity);
     recorder.push(record);

@@ -126,6 +126,11 @@ export function decideInvite(msg: SipMessage, src: InviteSource, ctx: PolicyCont
   return { status, reason, headers, response, decision, calling, record: recordOf(msg, src, calling, calledRaw, ctx.source) };
 }
 
+/** The record of an INVITE seen but not answered (HEP mirrors): no DNO decision, no response built. */
+export function recordInvite(msg: SipMessage, src: InviteSource, ctx: PolicyContext): CallRecord | null {
+  return recordOf(msg, src, callingNumber(msg, ctx.settings.callingFrom), msg.uri ?? '', ctx.source);
+}
+
 /**
  * The calling number: with 'pai', a P-Asserted-Identity value (RFC 3325) that is a telephone number (`tel:`
  * or `user=phone` first, then any other that normalises), else From; with 'from', From only. Under
