@@ -1,7 +1,10 @@
-# hoptrace: one image for the agent (default) and the hub.
+# hoptrace: one image for the agent (default) and the hub. An agent with its Redis: deploy/compose.yaml.
 #   docker build -t hoptrace .
-#   docker run --rm -p 5062:5062/udp -v /etc/hoptrace:/etc/hoptrace:ro hoptrace --config /etc/hoptrace/agent.yaml
-#   docker run --rm -p 8080:8080 --entrypoint hoptrace-hub hoptrace serve --config /etc/hoptrace/hub.yaml
+#   docker run --rm -p 5070:5070/udp -v /etc/hoptrace:/etc/hoptrace:ro hoptrace --config /etc/hoptrace/agent.yaml
+#   docker run --rm -p 8080:8080 -e HOPTRACE_HEALTH_PORT=8080 --entrypoint hoptrace-hub hoptrace serve --config /etc/hoptrace/hub.yaml
+# On `docker stop` (SIGTERM) either program finishes its work under way within shutdown.timeoutSec (10 s by
+# default) and exits 0; give it longer than that before the SIGKILL: `docker stop -t 15`, compose
+# `stop_grace_period: 15s`. Not built on the machine this repository is developed on (no Docker there).
 
 # ---- build: compile TypeScript with the dev dependencies ----
 FROM node:20-bookworm-slim AS build
@@ -29,8 +32,8 @@ RUN ln -s /opt/hoptrace/dist/agent/cli.js /usr/local/bin/hoptrace-agent \
  && ln -s /opt/hoptrace/dist/hub/cli.js /usr/local/bin/hoptrace-hub \
  && chmod +x dist/agent/cli.js dist/hub/cli.js
 USER node
-# SIP policy server (UDP/TCP), HEP collector (UDP), agent health/metrics, hub API/UI
-EXPOSE 5062/udp 5062/tcp 9060/udp 9091/tcp 8080/tcp
+# SIP policy server (UDP/TCP, the port of config/examples/agent.yaml), HEP collector, agent health/metrics, hub API/UI
+EXPOSE 5070/udp 5070/tcp 9060/udp 9060/tcp 9091/tcp 8080/tcp
 # The agent serves /healthz on its http.listen (default 127.0.0.1:9091 inside the container).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HOPTRACE_HEALTH_PORT||'9091')+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -11,14 +11,17 @@ import { ConfigError, loadIngressFile } from '../config/load.js';
 import { type KeyPair, keyPairFromPrivateKey, privateKeyFromPem, publicKeyFromRaw } from '../proto/keys.js';
 import type { HopQuery } from '../proto/messages.js';
 import { type AnswerContext, answerQuery, type Lookup, MAX_MATCHES, windowOf } from './answer.js';
+import { callIndexMetrics } from './calls/metrics.js';
 import { openCallIndex } from './calls/open.js';
 import type { LiveDno } from './dno/live.js';
 import { startDno } from './dno/start.js';
 import { type PolicyServer, startSipPolicy } from './sip/policy-server.js';
 import { startDrachtio } from './sip/drachtio.js';
 import { startHep } from './sip/hep-collector.js';
-import type { IdentityOptions } from './sip/identity.js';
+import { startShaken } from './sip/shaken.js';
+import { cdrEvidence } from './cdr/evidence.js';
 import { startCdrSources } from './cdr/sources.js';
+import type { CdrSourceSettings } from './cdr/tailer.js';
 import type { CallIndex } from './calls/store.js';
 import { type Route, startAgentHttp } from './http.js';
 import { IngressMap } from './ingress.js';
@@ -39,6 +42,8 @@ export interface RunningAgent {
 
 export async function startAgent(cfg: AgentConfig, log: Logger): Promise<RunningAgent> {
   const stops: (() => Promise<void>)[] = [];
+  // Requests and hop answers under way get half the stop deadline; the rest is for writing batches out.
+  const graceMs = cfg.shutdown.timeoutSec * 500;
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => log.error({ err }, 'stop failed'));
   };
@@ -46,14 +51,16 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
 
-    const index = openCallIndex({ redisUrl: cfg.redis?.url, retentionDays: cfg.calls.retentionDays, bucketSec: cfg.calls.bucketSec });
+    const index = openCallIndex({ redisUrl: cfg.redis?.url, retentionDays: cfg.calls.retentionDays, bucketSec: cfg.calls.bucketSec, shards: cfg.calls.shards, cluster: cfg.calls.redisCluster });
     stops.push(() => index.close());
+    callIndexMetrics(metrics, index);
 
-    const cdr = startCdrSources({ sources: cfg.cdr, redisUrl: cfg.redis?.url, agent: cfg.provider, index, metrics, log });
+    const cdr = startCdrSources({ sources: cfg.cdr, redisUrl: cfg.redis?.url, cluster: cfg.calls.redisCluster, agent: cfg.provider, index, metrics, log });
     stops.push(() => cdr.stop());
 
     const ingress = new IngressMap([...cfg.ingress.map, ...(cfg.ingress.file ? loadIngressFile(cfg.ingress.file) : [])]);
-    const answer = (q: HopQuery) => answerFromIndex(q, index, { provider: cfg.provider, ingress, now: Date.now() });
+    const answer = (q: HopQuery) =>
+      answerFromIndex(q, index, { provider: cfg.provider, ingress, now: Date.now(), evidence: cfg.calls.evidence }, cfg.cdr);
 
     const routes: Route[] = [];
     if (cfg.hub.url) {
@@ -74,7 +81,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
       if (pull) {
         const poller = new PullLink(link, { waitSec: cfg.hub.pollWaitSec, log: log.child({ part: 'link' }) });
         poller.start();
-        stops.push(() => poller.stop());
+        stops.push(() => poller.stop(graceMs));
         log.info({ hub: cfg.hub.url, kid: key.kid }, 'polling the hub for hop queries');
       } else {
         const push = new PushEndpoint(link, log.child({ part: 'link' }));
@@ -92,8 +99,10 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     stops.push(() => dnoPart.stop());
     const dno = dnoPart.live;
 
-    // No local STI certificate directory is configured yet: SHAKEN identities are recorded unverified.
-    const identity: IdentityOptions = {};
+    // One SHAKEN verifier (the local STI certificate directory) for every SIP call source.
+    const shaken = startShaken(cfg.sip.shaken, log.child({ part: 'shaken' }));
+    stops.push(async () => shaken.stop());
+    const { identity } = shaken;
     const sip = await startSipPolicy(cfg, { dno, index, metrics, log, identity });
     if (sip) stops.push(() => sip.stop());
     const hep = await startHep(cfg, { dno, index, metrics, log, identity });
@@ -103,7 +112,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
 
     const { host, port } = cfg.http.listen;
     const http = await startAgentHttp({ host, port, metrics, ready: [{ name: 'store', ok: () => index.ping() }, { name: 'cdr', ok: () => cdr.ready() }], routes });
-    stops.push(() => http.close());
+    stops.push(() => http.close(graceMs));
     log.info({ provider: cfg.provider, http: `${host}:${http.port}` }, 'agent started');
 
     return { provider: cfg.provider, httpPort: http.port, index, dno, sip, stop: stopAll };
@@ -114,11 +123,12 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
 }
 
 /** Look the call up and answer; a store failure becomes `unavailable`, never `not_found` (DESIGN §8). */
-export async function answerFromIndex(q: HopQuery, index: CallIndex, ctx: AnswerContext) {
+export async function answerFromIndex(q: HopQuery, index: CallIndex, ctx: AnswerContext, cdrSources: readonly CdrSourceSettings[] = []) {
   const w = windowOf(q);
   let lookup: Lookup;
   try {
-    lookup = { ok: true, records: await index.lookup(q.call.called, w.from, w.to, MAX_MATCHES * 4) };
+    const records = await index.lookup(q.call.called, w.from, w.to, MAX_MATCHES * 4);
+    lookup = { ok: true, records, evidence: await cdrEvidence(records, cdrSources, ctx.evidence) };
   } catch (err) {
     lookup = { ok: false, reason: `call index unavailable: ${(err as Error).message}` };
   }

@@ -2,21 +2,48 @@
  * Hop query → hop answer. Pure: the caller has looked the call up in the index (or failed to).
  * "Who handed you this call?" is answered from the best match's ingress through the ingress map.
  */
+import { basename } from 'node:path';
 import type { HopAnswer, HopQuery, Match } from '../proto/messages.js';
 import { toE164 } from '../proto/tn.js';
 import { AGENT_VERSION } from '../proto/version.js';
 import { type CallRecord, sourceRank } from './calls/record.js';
+import type { CdrEvidence } from './cdr/evidence.js';
 import type { IngressMap, Resolved } from './ingress.js';
 
 /** At most this many candidates go back: enough for the hub to decide, never a bulk disclosure. */
 export const MAX_MATCHES = 5;
 
-export type Lookup = { ok: true; records: readonly CallRecord[] } | { ok: false; reason: string };
+export type Lookup =
+  | { ok: true; records: readonly CallRecord[]; evidence?: ReadonlyMap<CallRecord, CdrEvidence> }
+  | { ok: false; reason: string };
+
+/**
+ * What a match says about the CDR behind it: `hash` its file name, offset and the sha256 of its raw line (the
+ * carrier can produce the line later, and the hash proves it unchanged); `line` the raw line too (it is CPNI
+ * of this one call); `none` nothing.
+ */
+export type EvidenceDisclosure = 'none' | 'hash' | 'line';
+
+/** A match with its CDR evidence (a field proto's Match does not name yet: receivers ignore unknown fields). */
+export type EvidencedMatch = Match & { evidence?: MatchEvidence };
+
+export interface MatchEvidence {
+  file: string;
+  offset: number;
+  sha256?: string;
+  line?: string;
+  /** The line parses to this call again; false when the file changed since it was indexed. */
+  verified?: boolean;
+  /** Why the line could not be read (the file was rotated away, truncated). */
+  missing?: string;
+}
 
 export interface AnswerContext {
   provider: string;
   now: number;
   ingress: IngressMap;
+  /** Default `hash`. */
+  evidence?: EvidenceDisclosure;
 }
 
 export interface Window {
@@ -63,7 +90,13 @@ export function answerQuery(q: HopQuery, lookup: Lookup, ctx: AnswerContext): Ho
   const best = ranked[0];
   if (!best) return { ...base, result: 'not_found', matches: [] };
 
-  const matches = ranked.map((r) => toMatch(r, ctx.ingress.resolve(r.ingress)));
+  const disclose = ctx.evidence ?? 'hash';
+  const matches = ranked.map((r) => {
+    const m: EvidencedMatch = toMatch(r, ctx.ingress.resolve(r.ingress));
+    const evidence = disclose === 'none' ? undefined : lookup.evidence?.get(r);
+    if (evidence !== undefined) m.evidence = matchEvidence(evidence, disclose);
+    return m;
+  });
   const top = ctx.ingress.resolve(best.ingress);
   const result = top?.kind === 'customer' ? 'originated' : top?.kind === 'foreign' ? 'foreign' : 'upstream';
   return { ...base, result, matches, ...(top === undefined && { reason: 'ingress of the best match is not in the ingress map' }) };
@@ -83,6 +116,12 @@ function toMatch(r: CallRecord, who: Resolved | undefined): Match {
   else if (who.kind === 'customer') m.customer = { ...(who.account !== undefined && { account: who.account }), ...(who.name !== undefined && { name: who.name }) };
   else m.upstream = { ...(who.kind === 'upstream' && who.providerId !== undefined && { providerId: who.providerId }), name: who.name };
   return m;
+}
+
+function matchEvidence(e: CdrEvidence, disclose: EvidenceDisclosure): MatchEvidence {
+  const at = { file: basename(e.file), offset: e.offset };
+  if ('missing' in e) return { ...at, missing: e.missing };
+  return { ...at, sha256: e.sha256, verified: e.verified, ...(disclose === 'line' && { line: e.text }) };
 }
 
 function describe(r: CallRecord): string {

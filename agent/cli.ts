@@ -3,13 +3,14 @@
 import { keygen, runMain, UsageError } from '../config/cli.js';
 import { formatEffective, loadAgentConfig } from '../config/load.js';
 import { createLogger } from '../config/log.js';
+import { stopOnSignals } from '../config/shutdown.js';
 import { startAgent } from './agent.js';
 import { localDnoCommand } from './dno/command.js';
 
 const USAGE = `usage:
   hoptrace-agent [run] [--config FILE] [--provider ID] [--sip udp:HOST:PORT]... [--hep udp:HOST:PORT]
                  [--http HOST:PORT] [--redis URL] [--dno-file FILE] [--cdr FORMAT:DIR]... [--ingress FILE]
-                 [--hub URL] [--log-level LEVEL]
+                 [--hub URL] [--log-level LEVEL] [--stop-timeout SEC]
   hoptrace-agent check [same flags]      validate the configuration and print the effective settings
   hoptrace-agent keygen [--out FILE]     make this agent's Ed25519 signing key
   hoptrace-agent dno add|remove TARGET... [--category C] [--reason TEXT] | import FILE [--apply-good] | list
@@ -37,12 +38,7 @@ await runMain(USAGE, async () => {
       const log = createLogger('hoptrace-agent', config.log.level);
       for (const w of warnings) log.warn(w);
       const agent = await startAgent(config, log);
-      const shutdown = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        void agent.stop().then(() => process.exit(0));
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      stopOnSignals({ log, stop: () => agent.stop(), timeoutSec: config.shutdown.timeoutSec });
       return;
     }
     default:

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { drainHttp } from '../config/shutdown.js';
 
 export interface ReadyCheck {
   name: string;
@@ -21,7 +22,10 @@ export interface AgentHttpOptions {
   routes?: readonly Route[];
 }
 
-export async function startAgentHttp(o: AgentHttpOptions): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
+/** How long requests under way may take to finish when the server closes, unless the caller says. */
+const DRAIN_MS = 5_000;
+
+export async function startAgentHttp(o: AgentHttpOptions): Promise<{ server: http.Server; port: number; close(graceMs?: number): Promise<void> }> {
   const server = http.createServer((req, res) => {
     handle(o, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
@@ -34,10 +38,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<{ server: htt
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: (graceMs = DRAIN_MS) => drainHttp(server, graceMs),
   };
 }
 

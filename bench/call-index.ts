@@ -7,7 +7,8 @@
  *
  * Calls are synthetic and seeded: 3 million distinct called numbers, time-ordered like a CDR stream with a few
  * seconds of disorder, 40 % signed (300 distinct identities), 1 % withheld, 0.5 % non-E.164 calling numbers,
- * 0.1 % DST-ambiguous, a call id on every call, 250 ingresses, 3 sources. Batches of 10,000 are generated
+ * 0.1 % DST-ambiguous, a call id on every call, 250 ingresses, 3 sources (two CDR formats, whose calls carry
+ * their file and line offset as evidence). Batches of 10,000 are generated
  * before their add() is timed, so the rate is the index's own. On a shared machine wall-clock figures depend on
  * the load (printed), so ingestion also prints its CPU time per record and the rate that implies unshared.
  */
@@ -74,6 +75,8 @@ function* batches(startMs: number, targets: CallRecord[]): Generator<CallRecord[
         ingress: INGRESSES[Math.floor(next() * INGRESSES.length)] as CallRecord['ingress'],
         callId: `${Math.floor(next() * 2 ** 48).toString(16)}@sbc.example`,
       };
+      // A CDR record keeps its file (a new one every 100,000 records, as rotation makes) and line offset.
+      if (record.source !== 'sip') record.evidence = { file: `/var/cdr/${record.source.slice(4)}/${Math.floor(made / 100_000)}.cdr`, offset: (made % 100_000) * 650 };
       if (roll < 0.01) record.anonymous = true;
       if (next() < 0.4) record.identity = IDENTITIES[Math.floor(next() * IDENTITIES.length)];
       if (next() < 0.001) record.atAlt = at + 3_600_000;

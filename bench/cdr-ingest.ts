@@ -1,7 +1,7 @@
 /**
  * CDR ingestion rate, parse + index into Redis (DESIGN §7: ≥ 100,000 records/s per agent process):
  *
- *   npx tsx bench/cdr-ingest.ts [records]   (default 200,000 per format)
+ *   npx tsx bench/cdr-ingest.ts [records] [format]   (default 200,000 per format; every format, or the one named)
  *
  * For each format a file of `records` synthetic lines (distinct called numbers, times of the last day) is
  * written to a temporary directory, and a CDR tailer reads it into the Redis call index on a private
@@ -30,6 +30,7 @@ import { DEFAULT_TUNING, startCdrTailer, type CdrSourceSettings } from '../agent
 import { startRedis, type RedisServer } from '../test/helpers/redis.js';
 
 const RECORDS = Number(process.argv[2] ?? 200_000);
+const ONLY = process.argv[3];
 const INDEX = { retentionDays: 30, bucketSec: 3600 };
 const DAY_MS = 86_400_000;
 const START_MS = Date.now() - DAY_MS;
@@ -162,7 +163,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-cdr-'));
 try {
   console.log(`node ${process.version}, ${RECORDS.toLocaleString('en-US')} records per format, batches of ${DEFAULT_TUNING.batchRecords}`);
   console.log('format    stage              rec/wall-s rec/cpu-s   wall-s  cpu-s redis-s');
-  for (const c of CASES) {
+  for (const c of CASES.filter((x) => ONLY === undefined || x.source.format === ONLY)) {
     const caseDir = join(dir, c.source.format);
     const text: string[] = [];
     for (let i = 0; i < RECORDS; i++) text.push(c.line(i));

@@ -6,29 +6,21 @@
  *
  *   npx tsx bench/dno-sync.ts [millions]        (default 3: three imports of 1 million entries each)
  *
- * The agent runs in its own process (this file, with `--agent`), so its RSS is an agent's alone. Numbers are
- * synthetic, distinct 10-digit NANP numbers.
+ * The agent is a real `hoptrace-agent` process (bench/dno-agent.ts; HOPTRACE_BENCH_DIST=1 runs the compiled one),
+ * so its RSS is an agent's alone. Numbers are synthetic, distinct 10-digit NANP numbers.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
-import { decide } from '../agent/dno/decide.js';
-import { LiveDno } from '../agent/dno/live.js';
-import { RedisDnoCache } from '../agent/dno/redis-cache.js';
-import { DnoSync } from '../agent/dno/sync.js';
 import { HubClient } from '../hub/client.js';
 import { sign } from '../proto/envelope.js';
 import { DNO_POLL_TYPE } from '../proto/dno-sync.js';
-import { keyPairFromPrivateKey, privateKeyFromPem, privateKeyToPem, publicKeyFromRaw, publicKeyToRaw } from '../proto/keys.js';
-import { normalise } from '../proto/tn.js';
-import { silent, startDnoHub } from '../test/helpers/dno-hub.js';
+import { privateKeyToPem, publicKeyToRaw } from '../proto/keys.js';
+import { startDnoHub } from '../test/helpers/dno-hub.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { startBenchAgent } from './dno-agent.js';
 
 const MILLION = 1_000_000;
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
@@ -63,22 +55,6 @@ function numbers(from: number, count: number): string {
   return lines.join('\n');
 }
 
-interface AgentFigures {
-  sync: { wallMs: number; cpuMs: number };
-  syncedEntries: number;
-  rebuild: { wallMs: number; cpuMs: number };
-  rss: number;
-  rssIdle: number;
-  /** Before the sync: the process with its modules loaded (under tsx) and an empty list. */
-  rssBase: number;
-  heapUsed: number;
-  heapTotal: number;
-  arrayBuffers: number;
-  numbers: number;
-  deltaCacheMs: number;
-  deltaSnapshotMs: number;
-}
-
 async function main(): Promise<void> {
   const millions = Number(process.argv[2] ?? 3);
   console.log(`DNO sync bench: ${millions} × 1,000,000 entries, node ${process.version}, ${new Date().toISOString()}`);
@@ -111,11 +87,13 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-'));
     const keyFile = join(dir, 'agent.pem');
     writeFileSync(keyFile, privateKeyToPem(agentKey.privateKey), { mode: 0o600 });
-    const agent = await runAgent({ hubUrl: hub.url, hubKey: publicKeyToRaw(hub.key.publicKey), keyFile, kid: agentKey.kid, siteRedis: siteRedis.url, version, opsToken: hub.tokens.ops });
-    console.log(`agent full sync of ${agent.syncedEntries.toLocaleString('en-US')} entries into its Redis cache (gzip): ${times(agent.sync)} (agent process)`);
-    console.log(`agent snapshot rebuild from its Redis cache: ${times(agent.rebuild)} (${agent.numbers.toLocaleString('en-US')} numbers)`);
-    console.log(`agent RSS with the snapshot: ${mb(agent.rss)} right after the sync, ${mb(agent.rssIdle)} after 10 s idle; ${mb(agent.rssBase)} before the sync (heap ${mb(agent.heapUsed)} used of ${mb(agent.heapTotal)}, array buffers ${mb(agent.arrayBuffers)})`);
-    console.log(`add on the hub → applied to the agent's cache: ${agent.deltaCacheMs.toFixed(0)} ms; → in its snapshot: ${agent.deltaSnapshotMs.toFixed(0)} ms`);
+    const agent = await runAgent({ hubUrl: hub.url, hubKey: publicKeyToRaw(hub.key.publicKey), keyFile, kid: agentKey.kid, siteRedis: siteRedis.url, version, opsToken: hub.tokens.ops, dir });
+    const load = () => `load ${loadavg()[0]!.toFixed(1)}`;
+    console.log(`agent process (${agent.runtime}): full sync of ${total.toLocaleString('en-US')} entries (gzip, into its Redis cache, then its snapshot): ${sec(agent.syncWallMs)} wall, ${sec(agent.syncCpuMs)} agent CPU (${load()})`);
+    console.log(`agent snapshot rebuild from its Redis cache (its own log): ${agent.rebuildMs === null ? 'n/a' : sec(agent.rebuildMs)}`);
+    console.log(`agent RSS: ${mb(agent.rssSynced)} once synced, ${mb(agent.rssIdle)} after 10 s idle, peak ${mb(agent.rssPeak)} (${load()}); ${agent.memory}`);
+    console.log(`second instance of the site (follows the shared cache, does not sync): RSS ${mb(agent.followerRss)} 10 s after its snapshot (${load()}); ${agent.followerMemory}`);
+    console.log(`add on the hub → the agent's snapshot (its /metrics version): ${agent.changeMs.map((m) => m.toFixed(0)).join(', ')} ms (${load()})`);
     await ops.close();
   } finally {
     await raw.quit();
@@ -124,91 +102,71 @@ async function main(): Promise<void> {
   }
 }
 
-interface AgentArgs {
-  hubUrl: string;
-  hubKey: string;
-  keyFile: string;
-  kid: string;
-  siteRedis: string;
-  version: number;
-  opsToken: string;
+interface AgentFigures {
+  runtime: string;
+  syncWallMs: number;
+  syncCpuMs: number;
+  rebuildMs: number | null;
+  rssSynced: number;
+  rssIdle: number;
+  rssPeak: number;
+  memory: string;
+  /** The instance that does not sync, 10 s after its snapshot was built. */
+  followerRss: number;
+  followerMemory: string;
+  changeMs: number[];
 }
 
-async function runAgent(a: AgentArgs): Promise<AgentFigures> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--agent', JSON.stringify(a)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`agent process exited ${String(code)}: ${out}`);
-  return JSON.parse(out.trim().split('\n').pop()!) as AgentFigures;
-}
-
-/** The agent side: sync into an empty site cache, rebuild the snapshot, measure, then time one change. */
-async function agent(a: AgentArgs): Promise<void> {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const cache = new RedisDnoCache({ url: a.siteRedis, site: 'bench' });
-  const live = new LiveDno({ cache, log: silent, pollMs: 3_600_000 });
-  await live.start();
-  gc();
-  const rssBase = process.memoryUsage().rss;
-  let synced: (entries: number) => void = () => undefined;
-  const key = keyPairFromPrivateKey(privateKeyFromPem(readFileSync(a.keyFile, 'utf8')), a.kid);
-  const sync = new DnoSync({
-    cache,
-    hubUrl: a.hubUrl,
-    hubId: 'hub',
-    hubKeys: [publicKeyFromRaw(a.hubKey)],
+/**
+ * A real agent process syncing into an empty site cache: time until its snapshot has the hub's version, its
+ * RSS, then hub changes one at a time, each timed until the agent's /metrics shows the new version.
+ */
+async function runAgent(a: { hubUrl: string; hubKey: string; keyFile: string; kid: string; siteRedis: string; version: number; opsToken: string; dir: string }): Promise<AgentFigures> {
+  const t0 = performance.now();
+  const agent = await startBenchAgent(a.dir, {
     provider: 'bench-carrier',
-    key,
-    waitSec: 25,
-    log: silent,
-    onSynced: (s) => synced(s.entries),
+    hub: { url: a.hubUrl, id: 'hub', publicKeys: [a.hubKey], pollWaitSec: 25 },
+    keys: { privateKeyFile: a.keyFile, kid: a.kid },
+    redis: { url: a.siteRedis },
   });
-  const first = await timed(async () => {
-    const done = new Promise<number>((resolve) => (synced = resolve));
-    sync.start();
-    return done;
-  });
-  // The sync's own change notification started a rebuild: let it finish, then time one of our own.
-  await live.refresh();
-  const rebuild = await timed(() => live.refresh());
-  gc();
-  gc();
-  const { rss, heapUsed, heapTotal, arrayBuffers } = process.memoryUsage();
-  await new Promise((r) => setTimeout(r, 10_000));
-  gc();
-  const rssIdle = process.memoryUsage().rss;
-  const caller = '+12025550199';
-  const tn = normalise(caller);
-  const ctx = () => ({ snapshot: live.snapshot, actions: { listed: 'block', invalid: 'block', unallocated: 'block', unassigned: 'block' } as const, emergency: [] });
-  const ops = new HubClient(a.hubUrl, a.opsToken);
-  const applied = new Promise<number>((resolve) => (synced = () => resolve(performance.now())));
-  const t2 = performance.now();
-  await ops.dno().add([{ number: caller, category: 'listed' }]);
-  while (decide({ calling: tn, called: '+13125550117' }, ctx()).action !== 'block') await new Promise((r) => setTimeout(r, 2));
-  const deltaSnapshotMs = performance.now() - t2;
-  const deltaCacheMs = (await applied) - t2;
-  await ops.close();
-  await sync.stop();
-  live.stop();
-  await cache.close();
-  const figures: AgentFigures = {
-    sync: { wallMs: first.wallMs, cpuMs: first.cpuMs },
-    syncedEntries: first.value,
-    rebuild: { wallMs: rebuild.wallMs, cpuMs: rebuild.cpuMs },
-    rss,
-    rssIdle,
-    rssBase,
-    heapUsed,
-    heapTotal,
-    arrayBuffers,
-    numbers: live.snapshot.counts.numbers,
-    deltaCacheMs,
-    deltaSnapshotMs,
-  };
-  console.log(JSON.stringify(figures));
+  try {
+    while ((await agent.listVersion()) < a.version) await new Promise((r) => setTimeout(r, 100));
+    const syncWallMs = performance.now() - t0;
+    const syncCpuMs = agent.cpuMs();
+    // The largest rebuild the agent logged (the one that took the whole list in).
+    const rebuilds = agent.lines.filter((l) => l.includes('DNO snapshot rebuilt')).map((l) => JSON.parse(l) as { numbers: number; ms: number });
+    const rebuildMs = rebuilds.length === 0 ? null : rebuilds.reduce((a, b) => (b.numbers > a.numbers ? b : a)).ms;
+    const rssSynced = agent.rss();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const rssIdle = agent.rss();
+    const memory = await agent.memory();
+    // A second instance of the site: it finds the list in the shared cache and only builds its snapshot.
+    const followerDir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-follower-'));
+    const follower = await startBenchAgent(followerDir, {
+      provider: 'bench-carrier',
+      hub: { url: a.hubUrl, id: 'hub', publicKeys: [a.hubKey], pollWaitSec: 25 },
+      keys: { privateKeyFile: a.keyFile, kid: a.kid },
+      redis: { url: a.siteRedis },
+    });
+    while ((await follower.listVersion()) < a.version) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 10_000));
+    const followerRss = follower.rss();
+    const followerMemory = await follower.memory();
+    await follower.stop();
+    const ops = new HubClient(a.hubUrl, a.opsToken);
+    const changeMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const { version } = await ops.dno().add([{ number: `+1202555${String(190 + i).padStart(4, '0')}`, category: 'listed' }]);
+      while ((await agent.listVersion()) < version) await new Promise((r) => setTimeout(r, 5));
+      changeMs.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await ops.close();
+    return { runtime: agent.runtime, syncWallMs, syncCpuMs, rebuildMs, rssSynced, rssIdle, rssPeak: agent.peakRss(), memory, followerRss, followerMemory, changeMs };
+  } finally {
+    await agent.stop();
+  }
 }
 
-if (process.argv[2] === '--agent') await agent(JSON.parse(process.argv[3]!) as AgentArgs);
-else await main();
+await main();

@@ -1,8 +1,10 @@
 /**
  * DNO benchmarks (DESIGN §7): decision latency with 3 million listed numbers, snapshot build time, agent
- * memory with 3 million numbers, and the Redis cache's full apply and entries() streaming for 3 million.
+ * memory with 3 million numbers — the snapshot alone, and a real `hoptrace-agent` process holding them as its
+ * local list file (`--dno-file`) — and the Redis cache's full apply and entries() streaming for 3 million.
  *
  *   npx tsx bench/dno.ts [count]        (default 3,000,000)
+ *   HOPTRACE_BENCH_DIST=1 npx tsx bench/dno.ts     the agent from dist/ (`npm run build` first), not via tsx
  *
  * Decision latency is timed over batches of 10 decisions (process.hrtime.bigint) and reported per decision,
  * best of 5 rounds of 2 million decisions.
@@ -10,6 +12,9 @@
  * streams them, so no 3-million-object array distorts the build and memory figures.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -18,8 +23,10 @@ import type { DnoEntry } from '../proto/messages.js';
 import { normalise, type Tn } from '../proto/tn.js';
 import { decide, type DecideContext } from '../agent/dno/decide.js';
 import { RedisDnoCache } from '../agent/dno/redis-cache.js';
-import { SnapshotBuilder, type DnoSnapshot } from '../agent/dno/snapshot.js';
+import { OverlaidPart } from '../agent/dno/overlay.js';
+import { composeSnapshot, type ListPart, SnapshotBuilder, type DnoSnapshot } from '../agent/dno/snapshot.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { startBenchAgent } from './dno-agent.js';
 
 const COUNT = Number(process.argv[2] ?? 3_000_000);
 const CHUNK = 10_000;
@@ -66,8 +73,8 @@ function sampleNumbers(count: number): string[] {
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
 const ms = (ns: bigint) => `${(Number(ns) / 1e6).toFixed(0)} ms`;
 
-function buildTimed(count: number): { snapshot: DnoSnapshot; addNs: bigint; buildNs: bigint } {
-  const builder = new SnapshotBuilder();
+function buildTimed(count: number): { snapshot: DnoSnapshot; part: ListPart; addNs: bigint; buildNs: bigint; buildCpuMs: number } {
+  const builder = new SnapshotBuilder(count);
   let addNs = 0n;
   for (const chunk of listChunks(count)) {
     const t = process.hrtime.bigint();
@@ -75,8 +82,23 @@ function buildTimed(count: number): { snapshot: DnoSnapshot; addNs: bigint; buil
     addNs += process.hrtime.bigint() - t;
   }
   const t = process.hrtime.bigint();
-  const snapshot = builder.build({ version: 1 });
-  return { snapshot, addNs, buildNs: process.hrtime.bigint() - t };
+  const cpu = process.cpuUsage();
+  const part = builder.part();
+  const snapshot = composeSnapshot({ version: 1, parts: [part] });
+  const buildNs = process.hrtime.bigint() - t;
+  const used = process.cpuUsage(cpu);
+  return { snapshot, part, addNs, buildNs, buildCpuMs: (used.user + used.system) / 1000 };
+}
+
+/** A hub delta of `size` numbers (half added, half removed) laid over the 3-million part, as LiveDno does. */
+function overlayTimed(part: ListPart, size: number): number {
+  const over = OverlaidPart.over(part);
+  const add = [...listChunks(Math.ceil(size / 2), 3)].flat();
+  const remove = [...listChunks(Math.floor(size / 2))][0]?.slice(0, Math.floor(size / 2)) ?? [];
+  const t = process.hrtime.bigint();
+  const next = over.with({ add, remove });
+  composeSnapshot({ version: 2, parts: [next] });
+  return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -136,6 +158,32 @@ async function measureRss(count: number): Promise<Footprint> {
   return JSON.parse(out.trim().split('\n').pop()!) as Footprint;
 }
 
+/** A real agent process with the list as its local list file: start time and RSS. */
+async function agentWithListFile(count: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-dno-'));
+  try {
+    const file = join(dir, 'local.txt');
+    const lines: string[] = ['number,category,reason'];
+    for (const chunk of listChunks(count)) for (const e of chunk) lines.push(`${e.number!},unassigned,spare DID pool`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    lines.length = 0;
+    const t0 = performance.now();
+    const agent = await startBenchAgent(dir, { provider: 'bench', dno: { file } });
+    const startMs = performance.now() - t0;
+    const rssStarted = agent.rss();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const load = loadavg()[0]!.toFixed(1);
+    console.log(
+      `agent (${agent.runtime}) with a ${count}-number local list file: started in ${(startMs / 1000).toFixed(1)} s (${(agent.cpuMs() / 1000).toFixed(1)} s CPU); ` +
+        `RSS ${mb(rssStarted)} at start, ${mb(agent.rss())} after 10 s, peak ${mb(agent.peakRss())} (load ${load})`,
+    );
+    console.log(`  ${await agent.memory()}`);
+    await agent.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function redisFigures(): Promise<void> {
   const server = await startRedis();
   const cache = new RedisDnoCache({ url: server.url, site: 'bench' });
@@ -181,10 +229,12 @@ async function redisFigures(): Promise<void> {
 async function main(): Promise<void> {
   const when = new Date().toISOString();
   console.log(`DNO bench: ${COUNT.toLocaleString('en-US')} listed numbers, node ${process.version}, ${when}`);
-  const { snapshot, addNs, buildNs } = buildTimed(COUNT);
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const { snapshot, part, addNs, buildNs, buildCpuMs } = buildTimed(COUNT);
   console.log(`snapshot add (pack ${COUNT} entries): ${ms(addNs)}`);
-  console.log(`snapshot build (sort + dedupe): ${ms(buildNs)}`);
+  console.log(`snapshot build (sort + dedupe + index): ${ms(buildNs)} wall, ${buildCpuMs.toFixed(0)} ms CPU`);
   console.log(`snapshot add + build: ${ms(addNs + buildNs)} (${snapshot.counts.numbers} distinct numbers)`);
+  for (const size of [1, 1000, 10_000]) console.log(`hub delta of ${size} numbers laid over the snapshot: ${overlayTimed(part, size).toFixed(2)} ms`);
 
   const listed = sampleNumbers(COUNT).map((n) => normalise(n));
   // Random numbers from another seed, minus the few on the list: misses spread over the whole array.
@@ -212,6 +262,7 @@ async function main(): Promise<void> {
     const what = `process with a ${m.numbers}-number snapshot (after GC)`;
     console.log(`${what}: RSS ${mb(m.rss)}, heap ${mb(m.heapUsed)}, array buffers ${mb(m.arrayBuffers)}`);
   }
+  await agentWithListFile(COUNT);
   await redisFigures();
 }
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 
-const ALL = ['dno', 'sip-parse', 'sip-policy', 'hep', 'cdr-parse', 'cdr-ingest', 'call-index', 'dno-sync', 'traceback'];
+const ALL = ['dno', 'sip-parse', 'sip-policy', 'hep', 'cdr-parse', 'cdr-ingest', 'call-index', 'dno-sync', 'traceback', 'notify'];
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = picked.length ? picked : ALL;
 const unknown = run.filter((b) => !ALL.includes(b));

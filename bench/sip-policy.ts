@@ -11,6 +11,9 @@
  * 2. 5,000 calls/s with -trace_rtt: p50/p99 of the response time sipp saw (1 ms resolution), and the
  *    server's own response-time histogram from /metrics.
  * 3. In process, no sockets: the responder's CPU cost per INVITE with the same list.
+ * 4. In process with the answer sent over loopback UDP: the same plus the send (kernel time included).
+ * With --numbers below 3,000,000 the agent starts in seconds (the local 3 M list loads slowly while it is kept as
+ * objects): the decision's cost hardly depends on the list size, the start-up and RSS do.
  * Callers: 10% listed numbers (603), the rest clean (302). sipp runs on the same 2 cores: the figures include
  * its cost. The machine may be shared: load averages are printed with every step.
  */
@@ -256,6 +259,31 @@ async function main(): Promise<void> {
     }
     rounds.sort((a, b) => a - b);
     console.log(`${(rounds[2]! / 1000).toFixed(2)} µs CPU per INVITE (median of 5 × 200,000), ≈ ${Math.round(1e9 / rounds[2]!).toLocaleString('en-US')} INVITE/s per core; load average ${load()}`);
+
+    console.log('\n4. in process: the responder plus the UDP send of each answer to a loopback socket (kernel time included)');
+    // The receiving end is another process, as the SBC is: its reads are not this process's CPU time.
+    const sink = spawn(process.execPath, ['-e', "const s=require('dgram').createSocket('udp4');s.on('message',()=>{});s.bind(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [portLine] = (await once(sink.stdout!, 'data')) as [Buffer];
+    const sinkPort = Number(portLine.toString('latin1').trim());
+    // An IP literal needs no resolver: answering the lookup synchronously sends at once, as the agent's socket does.
+    const out = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 << 20, lookup: ((host: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, host, 4)) as never });
+    await new Promise<void>((r) => out.bind(0, '127.0.0.1', r));
+    const sent: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const start = process.cpuUsage();
+      const n = 50_000;
+      for (let i = 0; i < n; i++) {
+        const answer = answerSip(invites[i % invites.length]!, src, 'udp', ctx);
+        out.send(answer.response!, sinkPort, '127.0.0.1');
+        if (i % 1_000 === 999) await new Promise((r) => setImmediate(r));
+      }
+      const used = process.cpuUsage(start);
+      sent.push(((used.user + used.system) * 1000) / n);
+    }
+    sent.sort((a, b) => a - b);
+    sink.kill();
+    out.close();
+    console.log(`${(sent[2]! / 1000).toFixed(2)} µs CPU per INVITE answered and sent (median of 5 × 50,000); load average ${load()}`);
   } finally {
     agent?.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

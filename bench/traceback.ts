@@ -4,20 +4,23 @@
  *
  *   npx tsx bench/traceback.ts [tracebacks] [inFlight]      (default 3000 tracebacks, 256 in flight)
  *
- * One hub (its HTTP API on loopback, the Redis hub store on a private redis-server) and five carriers' agents,
- * each with its own memory call index holding its leg of every call and an ingress map naming the upstream:
- * p1 (terminating) ← p2 ← p3 ← p4 ← p5 (whose customer originated the call). Agents run the real agent code —
- * the pull link (long poll), envelope checks, the answer logic over their call index — in a worker thread of
- * this process, and talk to the hub over loopback HTTP only. Tracebacks are started through the API
- * (`POST /v1/tracebacks`, bearer token) and end when the fifth hop answers `originated`.
+ * This process is the hub alone: its HTTP API on loopback and the Redis hub store on a private redis-server.
+ * A second process is everyone else: five carriers' agents, each with its own memory call index holding its leg
+ * of every call and an ingress map naming the upstream — p1 (terminating) ← p2 ← p3 ← p4 ← p5 (whose customer
+ * originated the call) — running the real agent code (the pull link's long poll, envelope checks, the answer
+ * logic over the call index, answers posted in batches), and the requester starting tracebacks through the API
+ * (`POST /v1/tracebacks`, bearer token). All traffic between the two is loopback HTTP; the hub only tells the
+ * requester, over the process channel, when a case is stored ended. So the CPU time of each process is what
+ * that side costs, and the hub's is what one hub spends per traceback.
  *
  * Latency: tracebacks one at a time, from the POST to the stored outcome. Throughput: `inFlight` tracebacks
  * open at any time (a new one starts as one ends), tracebacks completed per second.
  */
-import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import { type ChildProcess, fork } from 'node:child_process';
+import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import os from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Agent as HttpAgent, request } from 'undici';
 import { answerFromIndex } from '../agent/agent.js';
@@ -40,13 +43,14 @@ import { startRedis } from '../test/helpers/redis.js';
 const TRACEBACKS = Number(process.argv[2] ?? 3000);
 const IN_FLIGHT = Number(process.argv[3] ?? 256);
 const LATENCY_RUNS = 300;
-const WARMUP = 200;
+const WARMUP = 300;
 const HOPS = 5;
 const PROVIDERS = Array.from({ length: HOPS }, (_, i) => `bench-p${i + 1}`);
-const T0 = Date.parse('2026-11-28T12:00:00Z');
 const CALLS = WARMUP + LATENCY_RUNS + TRACEBACKS;
+/** The calls happened a minute apart before the last hour, well within every index's retention. */
+const T0 = Date.now() - (CALLS + 60) * 60_000;
 
-/** Call n: a distinct called number, a minute apart, so each lookup finds exactly its call. */
+/** Call n: a distinct called number, so each lookup finds exactly its call. */
 const callOf = (n: number) => ({ calling: '+13125550117', called: `+1202${String(2_000_000 + n).padStart(7, '0')}`, at: new Date(T0 + n * 60_000).toISOString() });
 
 interface AgentSetup {
@@ -55,21 +59,46 @@ interface AgentSetup {
   upstream: string | null;
 }
 
-if (isMainThread) await main();
-else await runAgents(workerData as { hubUrl: string; hubKey: string; agents: AgentSetup[] });
+interface Outside {
+  hubUrl: string;
+  hubKey: string;
+  token: string;
+  agents: AgentSetup[];
+}
+
+/** Hub → outside: run a phase, or cases stored ended (id, and what was wrong with it if anything). */
+type ToOutside = { run: 'one-at-a-time' | 'concurrent'; count: number; inFlight: number } | { ended: [string, string?][] };
+/** Outside → hub: agents ready, or a phase's figures. */
+type FromOutside = { ready: true } | { latencies: number[]; seconds: number; cpuMs: number };
 
 async function main(): Promise<void> {
   const redis = await startRedis();
   const hubKey = generateKeyPair('bench-hub');
   const redisStore = new RedisHubStore({ url: redis.url, keyPrefix: 'bench:' });
   const admin = new Redis(redis.url);
-  // Learn when a case is stored ended, without polling: the outcome is the hub's stored fact.
-  const ended = new EventEmitter().setMaxListeners(0);
+  let child: ChildProcess | undefined;
+  // Cases stored ended, told to the requester once per turn of the event loop: the outcome is the hub's stored fact.
+  let ended: [string, string?][] = [];
+  const tell = () => {
+    child?.send({ ended } satisfies ToOutside);
+    ended = [];
+  };
+  // How many queries a long poll takes at once: what batching saves (a poll is a request, a signature and a verification).
+  const takes = { taken: 0, queries: 0 };
   const store: HubStore = Object.create(redisStore, {
+    take: {
+      value: async (provider: string, max: number) => {
+        const queries = await redisStore.take(provider, max);
+        if (queries.length) (takes.taken++, (takes.queries += queries.length));
+        return queries;
+      },
+    },
     saveCase: {
       value: async (c: Case) => {
         await redisStore.saveCase(c);
-        if (c.status !== 'open') ended.emit(c.id, c);
+        if (c.status === 'open') return;
+        const wrong = c.status !== 'originated' || c.hops.length !== HOPS ? `ended ${c.status} after ${c.hops.length} hops: ${c.detail}` : undefined;
+        if (ended.push(wrong ? [c.id, wrong] : [c.id]) === 1) setImmediate(tell);
       },
     },
   });
@@ -80,95 +109,67 @@ async function main(): Promise<void> {
   const http = await listenHub(hub, { host: '127.0.0.1', port: 0, now: Date.now });
   const token = newToken();
   await store.putToken(hashToken(token), { id: 'bench', roles: ['trace:write', 'trace:read'], createdAt: Date.now() });
-
-  const agents: AgentSetup[] = PROVIDERS.map((provider, i) => {
+  const agents: AgentSetup[] = [];
+  for (const [i, provider] of PROVIDERS.entries()) {
     const key = generateKeyPair();
-    void hub.registry.upsert({ id: provider, name: provider.toUpperCase(), keys: [{ kid: key.kid, publicKey: publicKeyToRaw(key.publicKey) }] }, Date.now());
-    return { provider, pem: privateKeyToPem(key.privateKey), upstream: PROVIDERS[i + 1] ?? null };
-  });
-  await new Promise((r) => setTimeout(r, 100));
-  // This same file is the worker's code; the worker registers tsx itself (an --import in execArgv is not inherited).
-  const entry = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(entry, { eval: true, workerData: { hubUrl: http.url, hubKey: publicKeyToRaw(hubKey.publicKey), agents } });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-  });
+    await hub.registry.upsert({ id: provider, name: provider.toUpperCase(), keys: [{ kid: key.kid, publicKey: publicKeyToRaw(key.publicKey) }] }, Date.now());
+    agents.push({ provider, pem: privateKeyToPem(key.privateKey), upstream: PROVIDERS[i + 1] ?? null });
+  }
 
-  const client = new HttpAgent({ connections: 64 });
-  let next = 0;
-  /** Start one traceback through the API; resolves with its end-to-end time once its outcome is stored. */
-  const traceOne = async (): Promise<number> => {
-    const call = callOf(next++);
-    const t0 = performance.now();
-    const res = await request(`${http.url}/v1/tracebacks`, {
-      dispatcher: client,
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ call, firstProvider: PROVIDERS[0] }),
-    });
-    const started = (await res.body.json()) as Case;
-    if (res.statusCode !== 201) throw new Error(`start refused: ${res.statusCode} ${JSON.stringify(started)}`);
-    const done = await new Promise<Case>((resolve) => ended.once(started.id, resolve));
-    if (done.status !== 'originated' || done.hops.length !== HOPS) throw new Error(`traceback ${done.id} ended ${done.status} after ${done.hops.length} hops: ${done.detail}`);
-    return performance.now() - t0;
+  const setup: Outside = { hubUrl: http.url, hubKey: publicKeyToRaw(hubKey.publicKey), token, agents };
+  // fork() runs this file again with this process's loader flags (tsx), as the outside.
+  child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), { env: { ...process.env, HOPTRACE_BENCH_OUTSIDE: JSON.stringify(setup) }, stdio: 'inherit' });
+  const replies: ((m: FromOutside) => void)[] = [];
+  child.on('message', (m: FromOutside) => replies.shift()?.(m));
+  child.once('exit', (code) => {
+    if (replies.length === 0) return;
+    console.error(`the agents' process exited (${code}) during the benchmark`);
+    process.exit(1);
+  });
+  const reply = () => new Promise<FromOutside>((resolve) => replies.push(resolve));
+  await reply();
+  const run = async (m: ToOutside) => {
+    const answered = reply();
+    child!.send(m);
+    return (await answered) as Extract<FromOutside, { latencies: number[] }>;
   };
 
-  console.log(`hoptrace traceback benchmark — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log(`${HOPS} hops through ${HOPS} agents (pull, loopback HTTP), hub store: Redis ${redis.url}`);
+  const cpus = os.cpus();
+  console.log(`hoptrace traceback benchmark — ${new Date().toISOString()} — node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, load average ${loadavg()}`);
+  console.log(`${HOPS} hops through ${HOPS} agents (pull, loopback HTTP, another process), hub store: Redis ${redis.url}`);
 
-  for (let i = 0; i < WARMUP; i++) await traceOne();
+  await run({ run: 'one-at-a-time', count: WARMUP, inFlight: 1 });
+  report(`latency, one traceback at a time (${LATENCY_RUNS} runs)`, (await run({ run: 'one-at-a-time', count: LATENCY_RUNS, inFlight: 1 })).latencies);
 
-  const sequential: number[] = [];
-  for (let i = 0; i < LATENCY_RUNS; i++) sequential.push(await traceOne());
-  report(`latency, one traceback at a time (${LATENCY_RUNS} runs)`, sequential);
-
-  const loaded: number[] = [];
-  const redisCpu = await redisCpuSeconds(admin);
-  const cpu = process.cpuUsage();
-  const startedAt = performance.now();
-  let launched = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (launched < TRACEBACKS) {
-        launched++;
-        loaded.push(await traceOne());
-      }
-    }),
+  Object.assign(takes, { taken: 0, queries: 0 });
+  const redisBefore = await redisCpuSeconds(admin);
+  const hubBefore = process.cpuUsage();
+  const loaded = await run({ run: 'concurrent', count: TRACEBACKS, inFlight: IN_FLIGHT });
+  const hubUsed = process.cpuUsage(hubBefore);
+  const hubMs = (hubUsed.user + hubUsed.system) / 1000 / TRACEBACKS;
+  const redisMs = (((await redisCpuSeconds(admin)) - redisBefore) * 1000) / TRACEBACKS;
+  const outsideMs = loaded.cpuMs / TRACEBACKS;
+  console.log(
+    `throughput: ${TRACEBACKS} tracebacks (${TRACEBACKS * HOPS} hops) with ${IN_FLIGHT} in flight in ${loaded.seconds.toFixed(2)} s = ${(TRACEBACKS / loaded.seconds).toFixed(0)} tracebacks/s (${((TRACEBACKS * HOPS) / loaded.seconds).toFixed(0)} hops/s)`,
   );
-  const seconds = (performance.now() - startedAt) / 1000;
-  const used = process.cpuUsage(cpu);
-  const nodeMs = (used.user + used.system) / 1000 / TRACEBACKS;
-  const redisMs = ((await redisCpuSeconds(admin)) - redisCpu) * 1000 / TRACEBACKS;
-  console.log(`throughput: ${TRACEBACKS} tracebacks (${TRACEBACKS * HOPS} hops) with ${IN_FLIGHT} in flight in ${seconds.toFixed(2)} s = ${(TRACEBACKS / seconds).toFixed(0)} tracebacks/s (${((TRACEBACKS * HOPS) / seconds).toFixed(0)} hops/s)`);
   // The machine may be shared: CPU time per traceback says what the code costs, whatever else runs.
-  console.log(`CPU per traceback: ${nodeMs.toFixed(2)} ms in node (hub, API, five agents), ${redisMs.toFixed(2)} ms in redis-server → ${(2000 / (nodeMs + redisMs)).toFixed(0)} tracebacks/s if 2 cores were ours alone`);
-  report(`latency under that load`, loaded);
+  console.log(
+    `CPU per traceback: hub process ${hubMs.toFixed(2)} ms (→ ${(1000 / hubMs).toFixed(0)} tracebacks/s per core), agents + requester ${outsideMs.toFixed(2)} ms, redis-server ${redisMs.toFixed(2)} ms → ${(2000 / (hubMs + outsideMs + redisMs)).toFixed(0)} tracebacks/s if 2 cores ran all three alone`,
+  );
+  console.log(`long polls that took queries: ${takes.taken}, ${(takes.queries / takes.taken).toFixed(1)} queries each`);
+  report(`latency under that load`, loaded.latencies);
+  console.log(`load average at the end: ${loadavg()}; one Ed25519 verification costs ${verifyCostUs().toFixed(0)} µs CPU here now (5 per traceback in the hub)`);
 
+  child.kill();
   admin.disconnect();
-  await worker.terminate();
-  await client.close();
   await http.close();
   await hub.stop();
   await store.close();
   await redis.stop();
 }
 
-/** redis-server's CPU seconds so far (INFO cpu). */
-async function redisCpuSeconds(admin: Redis): Promise<number> {
-  const info = await admin.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-function report(what: string, ms: number[]): void {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!.toFixed(1);
-  console.log(`${what}: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
-}
-
-/** The five carriers' agents: each its own call index, ingress map, key and pull link. */
-async function runAgents(o: { hubUrl: string; hubKey: string; agents: AgentSetup[] }): Promise<void> {
+/** The five carriers' agents and the requester, in their own process. */
+async function outside(o: Outside): Promise<void> {
   const log = pino({ level: 'silent' });
   for (const a of o.agents) {
     const index = createMemoryCallIndex({ retentionDays: 30, bucketSec: 3600 });
@@ -194,5 +195,106 @@ async function runAgents(o: { hubUrl: string; hubKey: string; agents: AgentSetup
     });
     new PullLink(link, { waitSec: 25, log }).start();
   }
-  parentPort!.postMessage('ready');
+
+  const client = new HttpAgent({ connections: 64 });
+  const outcomes = new Outcomes();
+  let next = 0;
+  /** Start one traceback through the API; resolves with its end-to-end time once the hub stored its outcome. */
+  const traceOne = async (): Promise<number> => {
+    const call = callOf(next++);
+    const t0 = performance.now();
+    const res = await request(`${o.hubUrl}/v1/tracebacks`, {
+      dispatcher: client,
+      method: 'POST',
+      headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ call, firstProvider: PROVIDERS[0] }),
+    });
+    const started = (await res.body.json()) as Case;
+    if (res.statusCode !== 201) throw new Error(`start refused: ${res.statusCode} ${JSON.stringify(started)}`);
+    const wrong = await outcomes.wait(started.id);
+    if (wrong) throw new Error(`traceback ${started.id} ${wrong}`);
+    return performance.now() - t0;
+  };
+
+  process.on('message', (m: ToOutside) => {
+    if ('ended' in m) {
+      for (const [id, wrong] of m.ended) outcomes.tell(id, wrong);
+      return;
+    }
+    void phase(m.count, m.inFlight).then((r) => process.send!(r satisfies FromOutside));
+  });
+
+  async function phase(count: number, inFlight: number) {
+    const latencies: number[] = [];
+    const cpu = process.cpuUsage();
+    const startedAt = performance.now();
+    let launched = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (launched < count) {
+          launched++;
+          latencies.push(await traceOne());
+        }
+      }),
+    );
+    const used = process.cpuUsage(cpu);
+    return { latencies, seconds: (performance.now() - startedAt) / 1000, cpuMs: (used.user + used.system) / 1000 };
+  }
+  process.send!({ ready: true } satisfies FromOutside);
 }
+
+/** Cases the hub told ended, met with the requester waiting for each: the hub may tell before the POST answered. */
+class Outcomes {
+  private readonly told = new Map<string, string | undefined>();
+  private readonly waiting = new Map<string, (wrong: string | undefined) => void>();
+
+  tell(id: string, wrong: string | undefined): void {
+    const resolve = this.waiting.get(id);
+    if (!resolve) return void this.told.set(id, wrong);
+    this.waiting.delete(id);
+    resolve(wrong);
+  }
+
+  /** Resolves with what was wrong with the case, if anything, once it ended. */
+  wait(id: string): Promise<string | undefined> {
+    if (!this.told.has(id)) return new Promise((resolve) => this.waiting.set(id, resolve));
+    const wrong = this.told.get(id);
+    this.told.delete(id);
+    return Promise.resolve(wrong);
+  }
+}
+
+/** CPU µs of one Ed25519 verification of an answer-sized message: a yardstick for how busy the machine is. */
+function verifyCostUs(): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const message = Buffer.alloc(1500, 'a');
+  const signature = cryptoSign(null, message, privateKey);
+  const n = 2000;
+  const before = process.cpuUsage();
+  for (let i = 0; i < n; i++) cryptoVerify(null, message, publicKey, signature);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / n;
+}
+
+/** redis-server's CPU seconds so far (INFO cpu). */
+async function redisCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+function loadavg(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+function report(what: string, ms: number[]): void {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!.toFixed(1);
+  console.log(`${what}: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
+}
+
+if (process.env.HOPTRACE_BENCH_OUTSIDE) await outside(JSON.parse(process.env.HOPTRACE_BENCH_OUTSIDE) as Outside);
+else await main();

@@ -8,7 +8,7 @@ import { isPlainObject } from './schema-walk.js';
 
 export type SettingSource = 'flag' | 'env' | 'file' | 'default';
 
-const SECRET_KEY = /secret|password|passwd|token/i;
+const SECRET_KEY = /secret|password|passwd|token|authkey/i;
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i;
 const MASK = '***';
 

@@ -5,7 +5,18 @@ import { z } from 'zod';
 import { ProviderId } from '../proto/messages.js';
 import type { Shortcut } from './shortcuts.js';
 import { filePath, ianaZone, webUrl } from './fields.js';
-import { httpSection, KeysSection, LogSection, RedisSection } from './sections.js';
+import { httpSection, KeysSection, LogSection, RedisSection, ShutdownSection, stopTimeoutShortcut } from './sections.js';
+
+/** A token bucket: `perSec` sustained, `burst` at once after a quiet spell. */
+function bucket(perSec: number, burst: number) {
+  return z
+    .object({
+      perSec: z.number().positive().max(1_000_000).default(perSec).describe('Sustained requests per second'),
+      burst: z.number().int().min(1).max(1_000_000).default(burst).describe('Requests allowed at once after a quiet spell'),
+    })
+    .strict()
+    .prefault({});
+}
 
 export const HubConfig = z
   .object({
@@ -30,7 +41,44 @@ export const HubConfig = z
       .strict()
       .optional()
       .describe('API bearer tokens'),
+    rateLimit: z
+      .object({
+        token: bucket(20, 100).describe('Requests per API bearer token (people and scripts)'),
+        agent: bucket(1000, 2000).describe("Requests per agent signing key (its envelopes' iss and kid): polls and answers"),
+      })
+      .strict()
+      .prefault({})
+      .describe('Token-bucket request limits of each hub instance; a request over its limit gets 429 with Retry-After'),
+    dno: z
+      .object({
+        emergency: z
+          .array(z.string().regex(/^\+?[0-9]{1,15}$/, 'digits, optionally with a leading +'))
+          .default(['911', '112'])
+          .describe('Emergency short codes no DNO entry may name or cover (911 and 112 always, in every form: +1911, 1911…)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('DNO master list'),
     publicUrl: webUrl().optional().describe('URL agents and people reach the hub at, when it differs from http.listen (behind a proxy)'),
+    notify: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(50).default(8).describe('Attempts of a referral or notice delivery before it goes to the dead letters'),
+        backoffSec: z.number().positive().max(3600).default(2).describe('Wait before the first retry, seconds; each further retry waits twice as long'),
+        maxBackoffSec: z.number().positive().max(86_400).default(3600).describe('Longest wait between two attempts, seconds'),
+        jitter: z.number().min(0).max(1).default(0.2).describe('Each wait is shortened by a random fraction up to this, so retries of many deliveries spread out'),
+        timeoutSec: z.number().positive().max(300).default(10).describe('Longest wait for a receiver to connect and answer, seconds'),
+        concurrency: z.number().int().min(1).max(256).default(8).describe('Deliveries sent at once by one hub instance'),
+        keepDeliveredDays: z
+          .number()
+          .positive()
+          .max(3650)
+          .default(30)
+          .describe('How long a delivered notification\'s record is kept, days; then it is forgotten (dead letters stay until redelivered or dropped)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Delivery of referrals and provider notices to subscribers\' webhooks'),
+    shutdown: ShutdownSection.prefault({}).describe('Stopping on SIGTERM'),
     log: LogSection.prefault({}).describe('Logging'),
   })
   .strict();
@@ -41,4 +89,5 @@ export const hubShortcuts: readonly Shortcut[] = [
   { flag: 'http', env: 'HOPTRACE_HTTP', path: ['http', 'listen'] },
   { flag: 'redis', env: 'HOPTRACE_REDIS_URL', path: ['redis', 'url'] },
   { flag: 'providers', env: 'HOPTRACE_PROVIDERS', path: ['providersFile'] },
+  stopTimeoutShortcut,
 ];

@@ -1,6 +1,7 @@
 /** Sections the agent and the hub configure the same way. */
 import { z } from 'zod';
 import { filePath, hostPort, LogLevel, redisUrl } from './fields.js';
+import { type Shortcut, ShortcutError } from './shortcuts.js';
 
 export const KeysSection = z
   .object({
@@ -24,3 +25,27 @@ export function httpSection(defaultListen: string, purpose: string) {
     .object({ listen: hostPort().prefault(defaultListen).describe(`Address the HTTP server binds: ${purpose}`) })
     .strict();
 }
+
+/** The way down (config/shutdown.ts): what SIGTERM may wait for. */
+export const ShutdownSection = z
+  .object({
+    timeoutSec: z
+      .number()
+      .positive()
+      .max(600)
+      .default(10)
+      .describe('After SIGTERM or SIGINT, how long the work under way may take to finish before the process exits 1, seconds; HTTP requests under way get half of it'),
+  })
+  .strict();
+
+/** `--stop-timeout SEC` / HOPTRACE_STOP_TIMEOUT: the flag's text is a number of seconds. */
+export const stopTimeoutShortcut: Shortcut = {
+  flag: 'stop-timeout',
+  env: 'HOPTRACE_STOP_TIMEOUT',
+  path: ['shutdown', 'timeoutSec'],
+  expand: (text) => {
+    const sec = Number(text);
+    if (text.trim() === '' || !Number.isFinite(sec)) throw new ShortcutError(`expected seconds, got ${JSON.stringify(text)}`);
+    return sec;
+  },
+};

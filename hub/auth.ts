@@ -3,7 +3,7 @@
  * Roles: trace:write, trace:read, dno:write, admin (admin implies every role).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { HubStore, TokenRecord } from './store/store.js';
+import type { TokenRecord } from './store/store.js';
 
 export const ROLES = ['trace:write', 'trace:read', 'dno:write', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -26,11 +26,19 @@ export class AuthError extends Error {
   }
 }
 
+/**
+ * Where tokens are looked up by hash: a running hub's tokens file (hub/tokens.ts TokenBook), or, for a hub built
+ * in code (tests, benchmarks), its store.
+ */
+export interface TokenLookup {
+  getToken(hash: string): Promise<TokenRecord | undefined>;
+}
+
 /** Resolve `Authorization: Bearer <token>` to its record, requiring `role`. Says why it refuses, never what exists. */
-export async function authorize(store: HubStore, header: string | undefined, role: Role, now: number): Promise<TokenRecord> {
+export async function authorize(tokens: TokenLookup, header: string | undefined, role: Role, now: number): Promise<TokenRecord> {
   const m = header?.match(/^Bearer\s+(\S+)$/i);
   if (!m?.[1]) throw new AuthError(401, 'missing bearer token');
-  const rec = await store.getToken(hashToken(m[1]));
+  const rec = await tokens.getToken(hashToken(m[1]));
   if (!rec) throw new AuthError(401, 'unknown token');
   if (rec.expiresAt !== undefined && rec.expiresAt <= now) throw new AuthError(401, 'token expired');
   if (!rec.roles.includes(role) && !rec.roles.includes('admin')) throw new AuthError(403, `token lacks role ${role}`);

@@ -72,6 +72,14 @@ export interface ShakenShortcut {
   path?: 'agrees' | 'disagrees';
 }
 
+/** What a case asks: a traceback follows a call back hop by hop, a trace forward asks who holds a call-back number. */
+export const CASE_KINDS = ['traceback', 'forward'] as const;
+export type CaseKind = (typeof CASE_KINDS)[number];
+
+export function caseKind(c: Pick<Case, 'forward'>): CaseKind {
+  return c.forward ? 'forward' : 'traceback';
+}
+
 export interface Case {
   id: string;
   call: CaseCall;
@@ -89,6 +97,11 @@ export interface Case {
   pointOfEntry?: string;
   /** Provider whose customer originated the call. */
   originator?: string;
+  /**
+   * A trace forward (call-back scams, hub/forward/): the providers are asked, by hand, who holds `number`; an
+   * `originated` answer names the customer it is assigned to. Absent on a traceback.
+   */
+  forward?: { number: string };
   /** Why the case ended, in words (e.g. "provider x did not answer by its deadline"). */
   detail?: string;
   /** Optimistic-concurrency revision: incremented on every save. */

@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 /** hoptrace-hub: serves the hub, and the client commands people and scripts use against a running hub. */
-import { createHash } from 'node:crypto';
 import { flags, keygen, runMain, UsageError } from '../config/cli.js';
 import { formatEffective, loadHubConfig } from '../config/load.js';
 import { createLogger } from '../config/log.js';
-import { newToken, ROLES, type Role } from './auth.js';
+import { stopOnSignals } from '../config/shutdown.js';
 import { dnoCommand } from './commands/dno.js';
 import { evidenceCommand, verifyCommand } from './commands/evidence.js';
+import { forwardCommand, numberBlocksCommand } from './commands/forward.js';
 import { manualCommand } from './commands/manual.js';
 import { providersCommand } from './commands/providers.js';
 import { reportCommand } from './commands/report.js';
+import { deliveriesCommand, subscribersCommand } from './commands/subscribers.js';
+import { tokenCommand } from './commands/token.js';
 import { campaignCommand, cancelCommand, showCommand, traceCommand } from './commands/trace.js';
 
 const USAGE = `usage:
-  hoptrace-hub serve [--config FILE] [--http HOST:PORT] [--redis URL] [--providers FILE]
+  hoptrace-hub serve [--config FILE] [--http HOST:PORT] [--redis URL] [--providers FILE] [--stop-timeout SEC]
   hoptrace-hub check [same flags]          validate the configuration and print the effective settings
   hoptrace-hub keygen [--out FILE]         make the hub's Ed25519 signing key
   hoptrace-hub token create --id ID --roles ROLE[,ROLE] [--expires ISO8601]
+  hoptrace-hub token revoke ID --file TOKENS   delete ID from the tokens file: refused from the next request on
   hoptrace-hub trace --calling N --called N --at ISO8601 --from PROVIDER [--campaign NAME] [--wait]
   hoptrace-hub trace --campaign NAME --file CALLS.csv   (columns calling,called,at,from[,window])
   hoptrace-hub show ID | cancel ID [--reason TEXT] | campaign NAME
@@ -28,9 +31,16 @@ const USAGE = `usage:
   hoptrace-hub dno history [--limit N] [--before VERSION]
   hoptrace-hub providers update ID [--file PATCH] [--rotate-key KID:PUBLICKEY [--not-before ISO8601] [--overlap-hours H]]
   hoptrace-hub manual                      manual hops waiting for a person, with their links
-  hoptrace-hub report non-responsive|time-to-complete|monthly|hops|outcomes [--campaign NAME] [--json]
+  hoptrace-hub report non-responsive|time-to-complete|monthly|hops|outcomes [--campaign NAME] [--kind traceback|forward] [--json]
   hoptrace-hub evidence ID [--out FILE]    the signed evidence bundle of a traceback
-  hoptrace-hub verify BUNDLE [--hub-key PUBLICKEY]   check an evidence bundle offline (no hub needed)
+  hoptrace-hub verify BUNDLE [--hub-key PUBLICKEY] [--provider-keys FILE]   check an evidence bundle offline (no hub needed)
+  hoptrace-hub verify NOTIFICATION [--hub-key PUBLICKEY] [--subscriber ID]   a received referral or notice, offline
+  hoptrace-hub subscribers add --file FILE | --id ID --name NAME --kind agency|provider --url URL [--provider P]
+                           [--referrals] [--campaign C,..] [--outcome O,..] [--naming P] [--notices]
+  hoptrace-hub subscribers list | remove ID
+  hoptrace-hub deliveries list [--state pending|delivered|dead] [--subscriber ID] [--case ID] | show ID | redeliver ID | drop ID
+  hoptrace-hub forward --number N [--holder PROVIDER] [--calling N --called N --at ISO8601] [--campaign NAME]
+  hoptrace-hub number-blocks add PREFIX PROVIDER | list | remove PREFIX
 client commands take --hub URL (HOPTRACE_HUB_URL) and --token TOKEN (HOPTRACE_TOKEN)`;
 
 const [command, ...args] = process.argv.slice(2);
@@ -45,12 +55,7 @@ await runMain(USAGE, async () => {
       // Loaded here only: client commands need none of the server's dependencies, and start faster without them.
       const { startHub } = await import('./server.js');
       const hub = await startHub(config, log);
-      const shutdown = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        void hub.stop().then(() => process.exit(0));
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      stopOnSignals({ log, stop: () => hub.stop(), timeoutSec: config.shutdown.timeoutSec });
       return;
     }
     case 'check': {
@@ -63,7 +68,7 @@ await runMain(USAGE, async () => {
       keygen(args, out);
       return 0;
     case 'token':
-      return tokenCommand(args);
+      return tokenCommand(args, out);
     case 'trace':
       return traceCommand(args, out);
     case 'show':
@@ -84,21 +89,15 @@ await runMain(USAGE, async () => {
       return evidenceCommand(args, out);
     case 'verify':
       return verifyCommand(args, out);
+    case 'subscribers':
+      return subscribersCommand(args, out);
+    case 'deliveries':
+      return deliveriesCommand(args, out);
+    case 'forward':
+      return forwardCommand(args, out);
+    case 'number-blocks':
+      return numberBlocksCommand(args, out);
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'a command is required');
   }
 });
-
-function tokenCommand(args: string[]): number {
-  const [sub, ...rest] = args;
-  if (sub !== 'create') throw new UsageError('token: expected `token create`');
-  const { values } = flags(rest, { id: { type: 'string' }, roles: { type: 'string' }, expires: { type: 'string' } });
-  const roles = String(values.roles ?? '').split(',').filter(Boolean);
-  if (!values.id) throw new UsageError('token create needs --id');
-  const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (!roles.length || bad.length) throw new UsageError(`--roles must list some of ${ROLES.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`);
-  const token = newToken();
-  const sha256 = createHash('sha256').update(token).digest('hex');
-  out(`token: ${token}\n# shown once; add this entry to the hub's tokens file:\n- { id: ${String(values.id)}, roles: [${(roles as Role[]).join(', ')}], sha256: ${sha256}${values.expires ? `, expires: ${String(values.expires)}` : ''} }\n`);
-  return 0;
-}

@@ -1,9 +1,10 @@
 /** A small client of the hub API for the CLI and scripts (bearer token). */
 import { Agent, request } from 'undici';
 import type { CampaignGraph } from './campaign.js';
-import type { Case } from './case.js';
+import type { Case, CaseKind } from './case.js';
 import { DnoClient } from './dno/client.js';
 import type { EvidenceBundle } from './evidence.js';
+import { NotifyClient } from './notify/client.js';
 import type { ReportName } from './reports.js';
 import type { Provider } from './store/store.js';
 
@@ -24,6 +25,9 @@ export interface PendingManual {
   deadline: string;
   url: string;
 }
+
+/** Tries of one request while the hub answers 429 (each after the Retry-After it gives). */
+const MAX_RATE_LIMITED_TRIES = 5;
 
 export class HubClient {
   private readonly http = new Agent({ connections: 4 });
@@ -82,13 +86,19 @@ export class HubClient {
     return (await this.call<{ providers: Provider[] }>('GET', '/v1/providers')).providers;
   }
 
-  async report<T = unknown>(name: ReportName, campaign?: string): Promise<T> {
-    const q = campaign ? `?campaign=${encodeURIComponent(campaign)}` : '';
-    return (await this.call<{ rows: T }>('GET', `/v1/reports/${name}${q}`)).rows;
+  /** A report over the cases of one kind (the hub's default: tracebacks). */
+  async report<T = unknown>(name: ReportName, campaign?: string, kind?: CaseKind): Promise<T> {
+    const q = new URLSearchParams({ ...(campaign && { campaign }), ...(kind && { kind }) });
+    return (await this.call<{ rows: T }>('GET', `/v1/reports/${name}${q.size ? `?${q}` : ''}`)).rows;
   }
 
   async pendingManual(): Promise<PendingManual[]> {
     return (await this.call<{ pending: PendingManual[] }>('GET', '/v1/manual')).pending;
+  }
+
+  /** Subscribers, deliveries and trace forward (hub/notify/client.ts). */
+  notify(): NotifyClient {
+    return new NotifyClient(this.url, this.token, this.http);
   }
 
   /** The DNO master list's part of the API. */
@@ -107,14 +117,21 @@ export class HubClient {
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
-    const res = await request(`${this.url.replace(/\/$/, '')}${path}`, {
-      dispatcher: this.http,
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const json = (await res.body.json().catch(() => ({}))) as T & { error?: string; path?: string };
-    if (res.statusCode >= 300) throw new HubApiError(res.statusCode, json);
-    return json;
+    for (let attempt = 1; ; attempt++) {
+      const res = await request(`${this.url.replace(/\/$/, '')}${path}`, {
+        dispatcher: this.http,
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      const json = (await res.body.json().catch(() => ({}))) as T & { error?: string; path?: string };
+      // Over the token's rate limit (hub/api/rate-limit.ts) nothing was done: wait as the hub asks and send again.
+      if (res.statusCode === 429 && attempt < MAX_RATE_LIMITED_TRIES) {
+        await new Promise((r) => setTimeout(r, Math.min(Number(res.headers['retry-after']) || 1, 30) * 1000));
+        continue;
+      }
+      if (res.statusCode >= 300) throw new HubApiError(res.statusCode, json);
+      return json;
+    }
   }
 }

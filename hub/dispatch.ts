@@ -1,7 +1,10 @@
 /**
- * Dispatch of hop queries. Every query is signed by the hub for its one provider (aud) and then
- * - agent-pull: queued in the store; the provider's agent long-polls for it (outbound-only from the carrier);
- * - agent-push: POSTed to the agent's push URL with undici (`{ queries: [jws] }`, agent/link/push.ts). A failed
+ * Dispatch of hop queries. Every query reaches its one provider (aud) signed by the hub:
+ * - agent-pull: queued in the store; the provider's agent long-polls for it (outbound-only from the carrier), and
+ *   the queries a poll takes are signed then (`sealForPoll`): together in one `hop-queries` envelope when the
+ *   agent's poll says it reads them, so a busy agent costs one signature per poll rather than one per query
+ *   (and verifies one); else each in its own `hop-query` envelope;
+ * - agent-push: signed and POSTed to the agent's push URL with undici (`{ queries: [jws] }`, agent/link/push.ts). A failed
  *   push is logged and left to the hop's deadline, which retries with backoff: a query is never queued for a
  *   pull that a push-mode agent would not make;
  * - manual: nothing is sent to a machine; the hop waits for a person, who answers through a signed link
@@ -12,6 +15,7 @@ import { Agent, request } from 'undici';
 import { sign } from '../proto/envelope.js';
 import type { KeyPair } from '../proto/keys.js';
 import type { HopQuery } from '../proto/messages.js';
+import { HOP_QUERIES, HOP_QUERY, type HopQueries } from '../proto/hop-queries.js';
 import type { Registry } from './registry.js';
 import type { HubStore } from './store/store.js';
 
@@ -41,12 +45,20 @@ export class Dispatcher {
       this.o.log.info({ caseId, provider, contact: p?.contact, deadline: query.deadline }, 'manual hop waits for a person');
       return;
     }
-    const jws = sign(query, { iss: this.o.hubId, aud: provider, typ: 'hop-query', key: this.o.key, now: this.o.now() });
     if (p?.reach === 'agent-push' && p.pushUrl) {
+      const jws = sign(query, { iss: this.o.hubId, aud: provider, typ: HOP_QUERY, key: this.o.key, now: this.o.now() });
       this.track(this.push(p.pushUrl, provider, query.queryId, jws));
       return;
     }
-    await this.o.store.enqueue(provider, { queryId: query.queryId, caseId, jws });
+    await this.o.store.enqueue(provider, query);
+  }
+
+  /** The queries a poll of `provider` took, signed for it: in one `hop-queries` envelope when `together`. */
+  sealForPoll(provider: string, queries: HopQuery[], together: boolean): string[] {
+    if (queries.length === 0) return [];
+    const envelope = { iss: this.o.hubId, aud: provider, key: this.o.key, now: this.o.now() };
+    if (together) return [sign({ queries } satisfies HopQueries, { ...envelope, typ: HOP_QUERIES })];
+    return queries.map((q) => sign(q, { ...envelope, typ: HOP_QUERY }));
   }
 
   /** Waits for pushes under way, then closes the connections. */

@@ -5,7 +5,7 @@
  */
 import type { HopAnswer, HopQuery, TracebackInput } from '../proto/messages.js';
 import { businessDeadline } from './business-hours.js';
-import type { Case, Hop, HopAttempt, Outcome, SignedAnswer } from './case.js';
+import type { Case, CaseCall, Hop, HopAttempt, Outcome, SignedAnswer } from './case.js';
 import { attestationOf } from './shaken.js';
 
 export interface EngineConfig {
@@ -92,12 +92,41 @@ export function startCase(id: string, input: TracebackInput, requester: string, 
   return askProvider(c, input.firstProvider, null, input.windowSec ?? ctx.cfg.windowSec, ctx);
 }
 
+/** What starts a trace forward: the call-back number, the provider that holds it, the scam call it came from. */
+export interface ForwardStart {
+  number: string;
+  holder: string;
+  call: CaseCall;
+  campaign?: string;
+}
+
+/**
+ * A trace forward: the provider holding a call-back number is asked who it is assigned to. Agents index calls,
+ * not number assignments, so every hop of it is asked of people (a manual hop); an `upstream` answer (ported to
+ * another provider) moves on as a traceback does, `originated` names the customer.
+ */
+export function startForward(id: string, input: ForwardStart, requester: string, ctx: EngineContext): Step {
+  const c: Case = {
+    id,
+    call: { ...input.call },
+    forward: { number: input.number },
+    ...(input.campaign !== undefined && { campaign: input.campaign }),
+    requester,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    status: 'open',
+    hops: [],
+    rev: 0,
+  };
+  return askProvider(c, input.holder, null, ctx.cfg.windowSec, ctx);
+}
+
 /**
  * Apply a verified answer: to the hop waiting for it, or to the SHAKEN side query. The caller has checked the
  * envelope's signature and that its signer speaks for `answer.provider` (or is the hub, for a person's answer).
  */
 export function applyAnswer(prev: Case, answer: HopAnswer, signed: SignedAnswer, ctx: EngineContext): Step {
-  const c = structuredClone(prev);
+  const c = editable(prev);
   if (c.shaken?.query?.queryId === answer.queryId) return applySideAnswer(c, answer, signed, ctx);
   const hop = currentHop(c);
   if (c.status !== 'open' || !hop || hop.state !== 'pending') throw new EngineRejection(c.id, 'no hop is waiting for an answer');
@@ -126,7 +155,8 @@ export function applyAnswer(prev: Case, answer: HopAnswer, signed: SignedAnswer,
       // Once per hop: clocks between carriers differ by seconds to minutes, so look again, wider.
       const wider = Math.max(ctx.cfg.widenedWindowSec, attempt.windowSec * 2);
       const widened = hop.attempts.some((a) => a.windowSec > (hop.attempts[0]?.windowSec ?? 0));
-      if (!widened && attempt.windowSec < MAX_WINDOW_SEC) return retry(c, hop, Math.min(wider, MAX_WINDOW_SEC), ctx);
+      // A trace forward asks about a number, not a call in a window: a person's "not ours" is final.
+      if (!widened && !c.forward && attempt.windowSec < MAX_WINDOW_SEC) return retry(c, hop, Math.min(wider, MAX_WINDOW_SEC), ctx);
       return end(c, 'not_found', `${hop.provider} has no record of the call (±${attempt.windowSec} s)`);
     }
     case 'unavailable':
@@ -138,7 +168,7 @@ export function applyAnswer(prev: Case, answer: HopAnswer, signed: SignedAnswer,
 
 /** The open attempt's deadline passed without an answer. */
 export function applyTimeout(prev: Case, ctx: EngineContext): Step {
-  const c = structuredClone(prev);
+  const c = editable(prev);
   const hop = currentHop(c);
   if (c.status !== 'open' || !hop || hop.state !== 'pending') return { case: prev, effects: [] };
   const attempt = hop.attempts.at(-1)!;
@@ -150,7 +180,7 @@ export function applyTimeout(prev: Case, ctx: EngineContext): Step {
 
 export function cancelCase(prev: Case, why: string, ctx: EngineContext): Step {
   if (prev.status !== 'open') throw new EngineRejection(prev.id, `already ended (${prev.status})`);
-  const c = structuredClone(prev);
+  const c = editable(prev);
   touch(c, ctx);
   return end(c, 'cancelled', why);
 }
@@ -234,7 +264,7 @@ function askProvider(c: Case, providerId: string, askedBy: string | null, window
     touch(c, ctx);
     return end(c, 'non_responsive', `${providerId} is not a registered provider`);
   }
-  const mode = p.reach === 'manual' ? 'manual' : 'agent';
+  const mode = p.reach === 'manual' || c.forward ? 'manual' : 'agent';
   const hop: Hop = { provider: providerId, askedBy, mode, state: 'pending', attempts: [] };
   c.hops.push(hop);
   if (c.shaken?.provider === providerId) c.shaken.path = 'agrees';
@@ -294,6 +324,25 @@ function end(c: Case, outcome: Outcome, detail: string): Step {
   // The chain ended at an origin (or abroad, or in a loop) without passing the signer: the path disagrees.
   if (c.shaken && !c.shaken.path && ['originated', 'foreign', 'loop'].includes(outcome)) c.shaken.path = 'disagrees';
   return { case: c, effects: [{ type: 'clear-deadline' }, { type: 'ended', outcome }] };
+}
+
+/**
+ * A copy of `prev` that a transition may change: the case, its hop list, the open (last) hop with its attempts
+ * list and last attempt, and the SHAKEN shortcut. Earlier hops, answers and JWSs are shared with `prev`: no
+ * transition changes them, and copying every hop's answer at every hop would cost more than the transition.
+ */
+function editable(prev: Case): Case {
+  const c: Case = { ...prev, hops: [...prev.hops] };
+  const last = c.hops.length - 1;
+  const hop = c.hops[last];
+  if (hop) {
+    const attempts = [...hop.attempts];
+    const lastAttempt = attempts.at(-1);
+    if (lastAttempt) attempts[attempts.length - 1] = { ...lastAttempt };
+    c.hops[last] = { ...hop, attempts };
+  }
+  if (prev.shaken) c.shaken = { ...prev.shaken };
+  return c;
 }
 
 function touch(c: Case, ctx: EngineContext): void {

@@ -1,7 +1,7 @@
 /**
  * Offline check of an evidence bundle (hub/evidence.ts): no hub, no clock, no store — only the keys in the
- * bundle (and, better, the hub's key pinned by the checker). Every failure is named exactly: which signature,
- * which hop, which link of the chain. Pure.
+ * bundle (and, better, the hub's and the providers' keys pinned by the checker). Every failure is named
+ * exactly: which signature, which hop, which link of the chain. Pure.
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { publicKeyFromRaw } from '../proto/keys.js';
 import { HopAnswer, MessageError, parse, ProviderKey } from '../proto/messages.js';
 import { canonicalJson } from './canonical-json.js';
 import { namedUpstream } from './engine.js';
+import type { ProviderKeys } from './evidence-keys.js';
 import { EVIDENCE_FORMAT, EVIDENCE_TYPE, type EvidenceSeal, evidenceDigest } from './evidence.js';
 import { validAt } from './key-rotation.js';
 
@@ -24,6 +25,11 @@ export interface EvidenceReport {
 export interface CheckOptions {
   /** The hub's public key as the checker knows it (base64url raw): the bundle's own copy proves nothing alone. */
   hubKey?: string;
+  /**
+   * Provider id → public keys as the checker obtained them from the providers (evidence-keys.ts): each
+   * provider-signed answer must verify with these, and the keys the bundle records must be among them.
+   */
+  providerKeys?: ProviderKeys;
 }
 
 const SignedPart = {
@@ -70,6 +76,8 @@ export function checkEvidence(raw: unknown, opts: CheckOptions = {}): EvidenceRe
   checkSeal(raw as object, b, opts, failures, passed);
 
   const c = b.case;
+  // Manual answers are the hub's signature (its key is pinned by hubKey); the others must be a known provider key.
+  const pinnedFor = (signer: string) => (opts.providerKeys === undefined || signer === b.hub.id ? undefined : (opts.providerKeys[signer] ?? []));
   const answers = c.hops.map((hop, i) => {
     const label = `hop ${i + 1} (${hop.provider})`;
     if (i === 0 && hop.askedBy !== null) failures.push(`hop 1: asked by ${hop.askedBy}, but the first hop is asked by no one`);
@@ -78,7 +86,7 @@ export function checkEvidence(raw: unknown, opts: CheckOptions = {}): EvidenceRe
     if (hop.state !== 'answered') return undefined;
     // A person's answer is signed by the hub on their behalf, and says who they were.
     const signer = hop.mode === 'manual' && hop.answeredBy ? b.hub.id : hop.provider;
-    return checkAnswer(label, hop, signer, c.id, hop.attempts.map((a) => a.queryId), failures, passed);
+    return checkAnswer(label, hop, signer, c.id, hop.attempts.map((a) => a.queryId), pinnedFor(signer), failures, passed);
   });
 
   // Each hop must be the upstream its downstream's signed answer named.
@@ -89,7 +97,7 @@ export function checkEvidence(raw: unknown, opts: CheckOptions = {}): EvidenceRe
   checkOutcome(b, answers, failures);
 
   const side = c.shaken;
-  if (side?.answerJws) checkAnswer(`SHAKEN side query (${side.provider})`, side, side.provider, c.id, side.query ? [side.query.queryId] : [], failures, passed);
+  if (side?.answerJws) checkAnswer(`SHAKEN side query (${side.provider})`, side, side.provider, c.id, side.query ? [side.query.queryId] : [], pinnedFor(side.provider), failures, passed);
   if (failures.length === 0) passed.push(`chain of ${c.hops.length} hop(s) consistent with outcome ${c.status}`);
   return { ok: failures.length === 0, failures, passed };
 }
@@ -111,7 +119,16 @@ function checkSeal(raw: object, b: Shape, opts: CheckOptions, failures: string[]
 }
 
 /** One signed answer: signature by a key registered at signing time, signer, addressee, and the recorded copy. */
-function checkAnswer(label: string, s: Signed, signer: string, caseId: string, queryIds: string[], failures: string[], passed: string[]): HopAnswer | undefined {
+function checkAnswer(
+  label: string,
+  s: Signed,
+  signer: string,
+  caseId: string,
+  queryIds: string[],
+  pinned: readonly string[] | undefined,
+  failures: string[],
+  passed: string[],
+): HopAnswer | undefined {
   if (!s.answerJws) {
     failures.push(`${label}: no signed answer recorded`);
     return undefined;
@@ -139,13 +156,28 @@ function checkAnswer(label: string, s: Signed, signer: string, caseId: string, q
   } catch (err) {
     failures.push(`${label}: answer signature invalid${usable.length ? '' : ` (no registered key with kid ${v.header.kid})`}`);
   }
+  if (pinned) checkPinned(label, s.answerJws, v.header.kid, signer, keys, pinned, failures);
   if (keys.length && !keys.some((k) => validAt(k, v.claims.iat * 1000))) failures.push(`${label}: signed with key ${v.header.kid} outside its registered validity`);
   if (v.claims.iss !== signer) failures.push(`${label}: answer signed by ${v.claims.iss}, not ${signer}`);
   if (body.provider !== s.provider) failures.push(`${label}: answer speaks for ${body.provider}`);
   if (body.tracebackId !== caseId || !queryIds.includes(body.queryId)) failures.push(`${label}: answer is for another query (${body.tracebackId} / ${body.queryId})`);
   if (canonicalJson(s.answer) !== canonicalJson(body)) failures.push(`${label}: recorded answer differs from the signed answer`);
-  if (failures.length === before) passed.push(`${label}: ${body.result} answer signed by ${v.claims.iss} (kid ${v.header.kid})`);
+  if (failures.length === before) passed.push(`${label}: ${body.result} answer signed by ${v.claims.iss} (kid ${v.header.kid})${pinned ? ', a provider key' : ''}`);
   return body;
+}
+
+/** The bundle's keys for this answer, and its signature, against the keys the checker holds for the signer. */
+function checkPinned(label: string, jws: string, kid: string, signer: string, recorded: ProviderKey[], pinned: readonly string[], failures: string[]): void {
+  if (pinned.length === 0) {
+    failures.push(`${label}: no provider key for ${signer}`);
+    return;
+  }
+  for (const k of recorded) if (!pinned.includes(k.publicKey)) failures.push(`${label}: key ${k.kid} the bundle records for ${signer} is not one of its provider keys`);
+  try {
+    verifyOffline(jws, pinned.map((k) => publicKeyFromRaw(k)));
+  } catch {
+    failures.push(`${label}: answer (kid ${kid}) is not signed by any provider key of ${signer}`);
+  }
 }
 
 function checkOutcome(b: Shape, answers: (HopAnswer | undefined)[], failures: string[]): void {

@@ -7,10 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { sign, verify } from '../proto/envelope.js';
+import { PollBody } from '../proto/hop-queries.js';
 import { type KeyPair, publicKeyToRaw } from '../proto/keys.js';
-import { HopAnswer, MessageError, parse, type ProviderKey, type TracebackInput as TracebackInputT, TracebackInput } from '../proto/messages.js';
+import { HopAnswer, type HopQuery, MessageError, parse, type ProviderKey, type TracebackInput as TracebackInputT, TracebackInput } from '../proto/messages.js';
 import { CampaignInput, CampaignName } from './campaign.js';
 import type { Case, SignedAnswer } from './case.js';
+import { CaseCache } from './case-cache.js';
 import { Dispatcher } from './dispatch.js';
 import {
   applyAnswer,
@@ -19,9 +21,11 @@ import {
   currentHop,
   type EngineConfig,
   type EngineContext,
+  type ForwardStart,
   pendingDeadline,
   type ProviderView,
   startCase,
+  startForward,
   type Step,
 } from './engine.js';
 import { buildEvidence, type EvidenceBundle } from './evidence.js';
@@ -30,6 +34,18 @@ import { type ManualLink, ManualAnswerInput, manualAnswer, openManualLink, requi
 import { providerView, Registry } from './registry.js';
 import { attestationOf } from './shaken.js';
 import { ConflictError, type HubStore, type Provider } from './store/store.js';
+
+/**
+ * Told what happened to a case once it is stored (hub/notify/ sends referrals and notices from these). Called
+ * without waiting: a hook stores its own work and never holds up a transition.
+ */
+export interface CaseHooks {
+  ended(c: Case): void;
+  manualHop(c: Case, provider: string, query: HopQuery): void;
+}
+
+/** Sees every case as stored, with the case as it was before (undefined for a new one): hub/metrics.ts counts from these. */
+export type CaseObserver = (before: Case | undefined, after: Case) => void;
 
 export interface HubOptions {
   id: string;
@@ -40,6 +56,7 @@ export interface HubOptions {
   now?: () => number;
   /** How often due deadlines are claimed. */
   tickMs?: number;
+  hooks?: CaseHooks;
 }
 
 export class UnknownQueryError extends Error {
@@ -90,6 +107,9 @@ export class Hub {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** The open cases this instance last stored: a transition starts from there rather than from a read. */
+  private readonly cases = new CaseCache();
+  private readonly observers = new Set<CaseObserver>();
 
   constructor(private readonly opts: HubOptions) {
     this.id = opts.id;
@@ -121,8 +141,24 @@ export class Hub {
     await this.dispatcher.close();
   }
 
+  /** Calls `o` after every stored change of a case, on this instance; returns the way to stop. */
+  observe(o: CaseObserver): () => void {
+    this.observers.add(o);
+    return () => this.observers.delete(o);
+  }
+
   async startTraceback(body: unknown, requester: string): Promise<Case> {
     return this.begin(parse(TracebackInput, body), requester);
+  }
+
+  /** A trace forward (hub/forward/): asks `holder` who the call-back number is assigned to. */
+  async startForward(input: ForwardStart, requester: string): Promise<Case> {
+    const step = startForward(randomUUID(), input, requester, await this.context(undefined, undefined, [input.holder]));
+    await this.store.createCase(step.case);
+    this.stored(undefined, step.case);
+    this.caseLog(step.case).info({ number: input.number, holder: input.holder }, 'trace forward started');
+    await this.carryOut(step);
+    return step.case;
   }
 
   /** Start one traceback per call of a campaign; every call is validated before the first starts. */
@@ -192,7 +228,7 @@ export class Hub {
       const answer = manualAnswer(c, link, input, upstream && { id: upstream.id, name: upstream.name }, now);
       const jws = sign(answer, { iss: this.id, aud: this.id, typ: 'hop-answer', key: this.key, now });
       const step = applyAnswer(c, answer, { jws, keys: [this.ownKey], answeredBy }, await this.context(c, answer));
-      this.caseLog(c).info({ provider: answer.provider, result: answer.result, answeredBy: answeredBy.name }, 'manual hop answered');
+      this.caseLog(c).info({ provider: answer.provider, result: answer.result, answeredBy: answeredBy.name, sent: sentBy(step) }, 'manual hop answered');
       return step;
     });
   }
@@ -211,7 +247,10 @@ export class Hub {
     return out;
   }
 
-  /** Long-poll of an agent: the provider's queued, signed queries, waiting up to `waitMs` for one to arrive. */
+  /**
+   * Long-poll of an agent: the provider's queued queries, waiting up to `waitMs` for one to arrive, signed for it
+   * (in one envelope when its poll asks for that, hub/dispatch.ts).
+   */
   async poll(pollJws: string, waitMs: number, signal?: AbortSignal): Promise<string[]> {
     const v = await verify(pollJws, {
       aud: this.id,
@@ -220,7 +259,9 @@ export class Hub {
       jti: this.store,
       now: this.now(),
     });
-    return waitForQueries(this.store, v.claims.iss, waitMs, signal);
+    const { batch } = parse(PollBody, v.body);
+    const queries = await waitForQueries(this.store, v.claims.iss, waitMs, signal);
+    return this.dispatcher.sealForPoll(v.claims.iss, queries, batch === true);
   }
 
   getCase(id: string): Promise<Case | undefined> {
@@ -246,7 +287,11 @@ export class Hub {
       for (;;) {
         const due = await this.store.claimDue(this.now(), 64);
         for (const id of due) {
-          await this.transition(id, undefined, async (c) => applyTimeout(c, await this.context(c))).catch((err: unknown) =>
+          await this.transition(id, undefined, async (c) => {
+            const step = applyTimeout(c, await this.context(c));
+            if (step.case !== c) this.caseLog(c).info({ provider: currentHop(c)?.provider, sent: sentBy(step) }, 'hop timed out');
+            return step;
+          }).catch((err: unknown) =>
             this.log.error({ caseId: id, err }, 'deadline handling failed'),
           );
         }
@@ -262,7 +307,8 @@ export class Hub {
   private async begin(input: TracebackInputT, requester: string): Promise<Case> {
     const step = startCase(randomUUID(), input, requester, await this.context(undefined, undefined, [input.firstProvider]));
     await this.store.createCase(step.case);
-    this.caseLog(step.case).info({ call: step.case.call, first: input.firstProvider, campaign: input.campaign }, 'traceback started');
+    this.stored(undefined, step.case);
+    this.caseLog(step.case).info({ call: step.case.call, first: input.firstProvider, campaign: input.campaign, sent: sentBy(step) }, 'traceback started');
     await this.carryOut(step);
     return step.case;
   }
@@ -270,17 +316,37 @@ export class Hub {
   private applySigned(answer: HopAnswer, signed: SignedAnswer): Promise<Case> {
     return this.transition(answer.tracebackId, answer.queryId, async (c) => {
       const step = applyAnswer(c, answer, signed, await this.context(c, answer));
-      this.caseLog(c).info({ provider: answer.provider, result: answer.result, matches: answer.matches.length }, 'hop answered');
+      this.caseLog(c).info({ provider: answer.provider, result: answer.result, matches: answer.matches.length, sent: sentBy(step) }, 'hop answered');
       return step;
     });
   }
 
-  /** Load, apply, store with compare-and-set, then carry out; re-run on a concurrent update by another instance. */
+  /**
+   * Load (the version this instance last stored, else the store's), apply, store with compare-and-set, then carry
+   * out; re-read and re-run on a concurrent update by another instance.
+   */
   private async transition(caseId: string, queryId: string | undefined, apply: (c: Case) => Promise<Step>): Promise<Case> {
     for (let attempt = 0; ; attempt++) {
-      const prev = await this.store.getCase(caseId);
+      const cached = this.cases.get(caseId);
+      const prev = cached ?? (await this.store.getCase(caseId));
       if (!prev) throw new UnknownQueryError(queryId ?? caseId);
-      const step = await apply(prev);
+      let step: Step;
+      try {
+        step = await apply(prev);
+      } catch (err) {
+        // The version in memory may be behind one another instance stored (an answer it took in moved the case
+        // on): only the stored version may refuse. Read it and apply again.
+        if (cached) {
+          this.cases.forget(caseId);
+          continue;
+        }
+        throw err;
+      }
+      if (step.case === prev && cached) {
+        // Nothing to do on the version in memory: the same holds only if the stored version says so too.
+        this.cases.forget(caseId);
+        continue;
+      }
       if (step.case === prev) {
         await this.carryOut(step);
         return prev;
@@ -289,9 +355,11 @@ export class Hub {
       try {
         await this.store.saveCase(step.case);
       } catch (err) {
+        this.cases.forget(caseId);
         if (err instanceof ConflictError && attempt < 5) continue;
         throw err;
       }
+      this.stored(prev, step.case);
       await this.carryOut(step);
       return step.case;
     }
@@ -309,10 +377,13 @@ export class Hub {
           break;
         case 'send-query':
           await this.dispatcher.send(c.id, e.provider, e.mode, e.query);
-          this.caseLog(c).info({ provider: e.provider, mode: e.mode, queryId: e.query.queryId, windowSec: e.query.call.windowSec }, 'hop query sent');
+          // At info, the line of the event that caused the query names it (`sent`): one line per hop, not two.
+          this.log.debug({ caseId: c.id, provider: e.provider, mode: e.mode, queryId: e.query.queryId }, 'hop query sent');
+          if (e.mode === 'manual') this.opts.hooks?.manualHop(c, e.provider, e.query);
           break;
         case 'ended':
           this.caseLog(c).info({ outcome: e.outcome, hops: c.hops.length, detail: c.detail, shaken: c.shaken?.path }, 'traceback ended');
+          this.opts.hooks?.ended(c);
           break;
       }
     }
@@ -341,7 +412,18 @@ export class Hub {
     };
   }
 
-  private caseLog(c: Case): Logger {
-    return this.log.child({ caseId: c.id });
+  private stored(before: Case | undefined, after: Case): void {
+    this.cases.keep(after);
+    for (const o of this.observers) o(before, after);
   }
+
+  /** Lines about a case carry its id: added to each line, as a child logger per line costs more than the line. */
+  private caseLog(c: Case): { info(fields: object, msg: string): void } {
+    return { info: (fields, msg) => this.log.info({ caseId: c.id, ...fields }, msg) };
+  }
+}
+
+/** The queries a step sends, named on the log line of the event that caused them. */
+function sentBy(step: Step): { provider: string; mode: string; queryId: string; windowSec: number }[] {
+  return step.effects.flatMap((e) => (e.type === 'send-query' ? [{ provider: e.provider, mode: e.mode, queryId: e.query.queryId, windowSec: e.query.call.windowSec }] : []));
 }

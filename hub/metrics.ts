@@ -1,11 +1,15 @@
 /**
  * The hub's Prometheus metrics: HTTP requests by route pattern (never by raw path: ids would make a series per
- * case), and, read from the store when scraped, the open tracebacks, the registered providers and whether the
- * store answers. One registry per hub app, so several hubs in one process (tests, the demo) keep apart.
+ * case); tracebacks ended by outcome and how long hops took to answer, counted from the cases this instance
+ * stores (sum them over instances); and, read from the store when scraped, the open tracebacks, the manual hops
+ * waiting for a person, the registered providers and whether the store answers. One registry per hub app, so
+ * several hubs in one process (tests, the demo) keep apart.
  */
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Case, Outcome } from './case.js';
+import { currentHop } from './engine.js';
 import type { Hub } from './hub.js';
 
 export interface HubMetrics {
@@ -42,6 +46,34 @@ export function hubMetrics(hub: Hub): HubMetrics {
       this.set((await hub.store.openCaseIds()).length);
     },
   });
+  const ended = new Counter({
+    name: 'hoptrace_hub_tracebacks_ended_total',
+    help: 'Tracebacks that reached an outcome on this hub instance, by outcome',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const hopSeconds = new Histogram({
+    name: 'hoptrace_hub_hop_answer_seconds',
+    help: 'Time from a hop\'s first query to its answer (retries included), by how the provider answers (agent, manual)',
+    labelNames: ['mode'],
+    // Agents answer in milliseconds, people in hours (24 by US rule): one set of buckets spans both.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600, 3600, 4 * 3600, 24 * 3600],
+    registers,
+  });
+  hub.observe((before, after) => {
+    const t = transitions(before, after);
+    if (t.ended) ended.inc({ outcome: t.ended });
+    for (const hop of t.answered) hopSeconds.observe({ mode: hop.mode }, hop.seconds);
+  });
+  new Gauge({
+    name: 'hoptrace_hub_manual_hops_pending',
+    help: 'Open tracebacks waiting on a person to answer a manual hop',
+    registers,
+    async collect() {
+      const open = await hub.store.listCases({ status: 'open' });
+      this.set(open.filter((c) => isWaitingForPerson(c)).length);
+    },
+  });
   new Gauge({
     name: 'hoptrace_hub_providers',
     help: 'Registered providers, by how they are reached (agent-pull, agent-push, manual)',
@@ -72,6 +104,23 @@ export function hubMetrics(hub: Hub): HubMetrics {
     }
   };
   return { registry, observe };
+}
+
+/** What a stored change of a case means for the counters: the outcome it reached, the hops answered by it. */
+export function transitions(before: Case | undefined, after: Case): { ended?: Outcome; answered: { mode: 'agent' | 'manual'; seconds: number }[] } {
+  const answered: { mode: 'agent' | 'manual'; seconds: number }[] = [];
+  after.hops.forEach((hop, i) => {
+    const sentAt = hop.attempts[0]?.sentAt;
+    if (hop.state !== 'answered' || before?.hops[i]?.state === 'answered' || hop.answeredAt === undefined || sentAt === undefined) return;
+    answered.push({ mode: hop.mode, seconds: Math.max(0, hop.answeredAt - sentAt) / 1000 });
+  });
+  const ends = after.status !== 'open' && before?.status !== after.status;
+  return { ...(ends && { ended: after.status as Outcome }), answered };
+}
+
+function isWaitingForPerson(c: Case): boolean {
+  const hop = currentHop(c);
+  return hop?.mode === 'manual' && hop.state === 'pending';
 }
 
 /** The pattern of the route that answered (`/v1/tracebacks/:id`); the catch-all middleware pattern means none did. */

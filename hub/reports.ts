@@ -1,9 +1,11 @@
 /**
- * Reports over traceback cases: who does not answer, how long tracebacks take, how many there are, how many
- * hops they take and how they end. Pure aggregation over a stream of cases (the caller reads them from the
- * store); months are UTC calendar months of the case's start.
+ * Reports over cases of one kind: who does not answer, how long cases take, how many there are, how many hops
+ * they take and how they end. Tracebacks and trace forwards are never counted together (a forward asks one
+ * holder about a number, so mixing them would skew hops and times): a report is of one kind (`report`). Pure
+ * aggregation over a stream of cases (the caller reads them from the store); months are UTC calendar months of
+ * the case's start. Row fields say `tracebacks` for the counted cases, whichever kind they are.
  */
-import type { Case, CaseStatus } from './case.js';
+import { type Case, type CaseKind, caseKind, type CaseStatus } from './case.js';
 
 export const REPORTS = ['non-responsive', 'time-to-complete', 'monthly', 'hops', 'outcomes'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -92,7 +94,9 @@ export function outcomes(cases: Iterable<Case>): OutcomesReport {
   return out;
 }
 
-export function report(name: ReportName, cases: Iterable<Case>): unknown {
+/** The report `name` over the cases of `kind` only. */
+export function report(name: ReportName, all: Iterable<Case>, kind: CaseKind): unknown {
+  const cases = [...ofKind(all, kind)];
   switch (name) {
     case 'non-responsive':
       return nonResponsive(cases);
@@ -111,6 +115,10 @@ export function report(name: ReportName, cases: Iterable<Case>): unknown {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+function* ofKind(cases: Iterable<Case>, kind: CaseKind): Iterable<Case> {
+  for (const c of cases) if (caseKind(c) === kind) yield c;
 }
 
 /** Tracebacks that reached an outcome of their own (a cancelled one was stopped, not completed). */

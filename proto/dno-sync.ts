@@ -2,7 +2,7 @@
  * The DNO delta (DESIGN §5) as it travels from the hub to an agent: framed as NDJSON so that a full list of
  * 3 million entries is written and applied group by group, never built as one JSON object.
  *
- *   {"version":12,"full":false,"since":11,"at":"2026-…"}                      the head
+ *   {"version":12,"full":false,"since":11,"list":"…","at":"2026-…"}         the head
  *   {"op":"add","category":"listed","reason":"…","source":"…","targets":["+12025550100","+1900*"]}
  *   {"op":"remove","category":"listed","targets":["+13015550100-+13015550199"]}     any number of groups
  *   {"end":"<jws>"}                                                           the seal
@@ -27,9 +27,14 @@ export const GROUP_TARGETS = 10_000;
 /** Longest line a reader accepts, bytes: a group of GROUP_TARGETS ranges with a long reason fits. */
 export const MAX_LINE_BYTES = 1 << 20;
 
+/** A hub list's id (its epoch): chosen when the list was created, new after the hub's store was wiped. */
+const ListId = z.string().min(1).max(64);
+
 export const DnoSyncHead = z.object({
   version: z.number().int().min(0),
   full: z.boolean(),
+  /** The list this version belongs to: an agent applies a delta only to a copy of the same list. */
+  list: ListId.optional(),
   since: z.number().int().min(0).optional(),
   /** Entries a full list holds: sizes the agent's cache before they arrive. */
   count: z.number().int().min(0).optional(),
@@ -50,6 +55,7 @@ export type DnoSyncGroup = z.infer<typeof DnoSyncGroup>;
 export const DnoSyncSeal = z.object({
   version: z.number().int().min(0),
   full: z.boolean(),
+  list: ListId.optional(),
   since: z.number().int().min(0).optional(),
   groups: z.number().int().min(0),
   entries: z.number().int().min(0),
@@ -92,6 +98,7 @@ export class DnoSyncWriter {
     if (head === null) throw new Error('DnoSyncWriter: seal before head');
     const body: DnoSyncSeal = { version: head.version, full: head.full, groups: this.groups, entries: this.entries, sha256: this.hash.digest('hex') };
     if (head.since !== undefined) body.since = head.since;
+    if (head.list !== undefined) body.list = head.list;
     return body;
   }
 
@@ -151,7 +158,7 @@ export class DnoSyncReader {
     const seal = check(DnoSyncSeal, body, n);
     const head = this.head;
     if (head === null || !this.ended) throw new DnoSyncError(n, 'a seal without a head');
-    if (seal.version !== head.version || seal.full !== head.full || seal.since !== head.since) {
+    if (seal.version !== head.version || seal.full !== head.full || seal.since !== head.since || seal.list !== head.list) {
       throw new DnoSyncError(n, `the seal is for version ${seal.version}, the head says ${head.version}`);
     }
     if (seal.groups !== this.groups || seal.entries !== this.entries) {

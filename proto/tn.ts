@@ -94,6 +94,8 @@ export function toE164(raw: string, rules?: TrunkRules): string | null {
  * Extras are short codes as dialled ('933', '988').
  */
 export function isEmergency(raw: string, extra?: readonly string[]): boolean {
+  const fast = plainEmergency(raw, extra);
+  if (fast !== undefined) return fast;
   const addr = addressOf(raw);
   if (addr.user === null) return false;
   if (addr.scheme === 'urn') return isSosUrn(addr.user);
@@ -103,6 +105,57 @@ export function isEmergency(raw: string, extra?: readonly string[]): boolean {
   // +1911 and 1911: the country code or the NANP trunk prefix in front of the short code.
   const short = digits.charCodeAt(0) === ONE ? digits.slice(1) : digits;
   return isExempt(digits, extra) || isExempt(short, extra);
+}
+
+const AT = 64;
+const SEMICOLON = 59;
+const QUESTION = 63;
+
+/**
+ * isEmergency for the forms an SBC sends on nearly every INVITE — '+13125550117', 'sip:+1312…@host;user=phone',
+ * 'tel:+1312…;…' — read in place, without allocating (the policy server asks on every DNO hit). Undefined for
+ * any other form (display names, escapes, separators, other schemes): then the full parse decides.
+ */
+function plainEmergency(raw: string, extra: readonly string[] | undefined): boolean | undefined {
+  // Which characters may end the number: as addressOf + splitUser read each form.
+  let from = 0;
+  let ends: 'sip' | 'tel' | 'bare' = 'bare';
+  const colon = schemeEnd(raw);
+  if (colon >= 0) {
+    ends = isScheme(raw, colon, 'sip') || isScheme(raw, colon, 'sips') ? 'sip' : isScheme(raw, colon, 'tel') ? 'tel' : 'bare';
+    if (ends === 'bare') return undefined;
+    from = colon + 1;
+  }
+  if (raw.charCodeAt(from) === PLUS) from++;
+  let end = from;
+  while (end < raw.length && raw.charCodeAt(end) >= ZERO && raw.charCodeAt(end) <= NINE) end++;
+  if (end === from) return undefined;
+  const stop = end < raw.length ? raw.charCodeAt(end) : -1;
+  const clean =
+    ends === 'sip' ? stop === AT : ends === 'tel' ? stop === -1 || stop === SEMICOLON || stop === QUESTION : stop === -1 || stop === AT || stop === SEMICOLON;
+  if (!clean) return undefined;
+  // The country code or the NANP trunk prefix may stand before the short code (+1911, 1911).
+  const shortFrom = raw.charCodeAt(from) === ONE ? from + 1 : from;
+  return isExemptAt(raw, from, end, extra) || (shortFrom > from && isExemptAt(raw, shortFrom, end, extra));
+}
+
+function isScheme(raw: string, colon: number, scheme: string): boolean {
+  if (colon !== scheme.length) return false;
+  for (let i = 0; i < colon; i++) if ((raw.charCodeAt(i) | 0x20) !== scheme.charCodeAt(i)) return false;
+  return true;
+}
+
+/** isExempt for raw[from, end), without slicing it out. */
+function isExemptAt(raw: string, from: number, end: number, extra: readonly string[] | undefined): boolean {
+  for (const code of EXEMPT_BY_DEFAULT) if (sameText(raw, from, end, code)) return true;
+  if (extra !== undefined) for (let i = 0; i < extra.length; i++) if (sameText(raw, from, end, extra[i]!)) return true;
+  return false;
+}
+
+function sameText(raw: string, from: number, end: number, code: string): boolean {
+  if (end - from !== code.length) return false;
+  for (let i = 0; i < code.length; i++) if (raw.charCodeAt(from + i) !== code.charCodeAt(i)) return false;
+  return true;
 }
 
 function isExempt(code: string, extra: readonly string[] | undefined): boolean {

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../config/log.js';
 import type { Case } from '../hub/case.js';
+import { startAgency } from './agency.js';
 import { campaignCalls, phantomCall } from './calls.js';
 import { type RunningNetwork, startNetwork } from './carriers.js';
 import { formatChain } from './chain.js';
@@ -58,11 +59,14 @@ async function main(): Promise<number> {
 
     const delivered = placed.filter((pc) => pc.deliveredAt !== undefined);
     out(`\nTracing the ${delivered.length} delivered calls, and one complaint about a call nobody carried, from ${terminating(network)}`);
+    const agency = await startAgency(net, CAMPAIGN);
     const traced = await traceCampaign(net, delivered);
     for (const t of traced) out(`\n${formatChain(t.case, t.placed ? `call ${String(t.placed.call.n).padStart(2)}` : 'phantom')}`);
     out(`\n${summary(traced)}`);
+    const referrals = await agency.collect(traced.length);
+    out(`\n${referrals.lines}`);
 
-    const problems = [...placementProblems(placed, network), ...tracebackProblems(traced, network)];
+    const problems = [...placementProblems(placed, network), ...tracebackProblems(traced, network), ...referrals.problems];
     clearTimeout(watchdog);
     if (problems.length) {
       out(`\nFAILED: ${problems.length} outcome(s) not as expected:`);

@@ -1,7 +1,7 @@
 /**
  * Packing of call records into fixed-width entries (DESIGN §7: ≤ 64 bytes of Redis per indexed call).
  *
- * An entry is 26 bytes, big-endian:
+ * An entry is 34 bytes, big-endian:
  *   0  called    u56  E.164 digits as an integer (15 digits < 2^50; no leading 0, so the digits round-trip)
  *   7  calling   u56  E.164 digits; 0 = withheld (''); FNV-1a of the raw value when flag callingRaw
  *  14  offset    u32  ms since the start of the entry's time bucket
@@ -9,7 +9,11 @@
  *  21  identity  u24  dictionary id of the canonical STIR/SHAKEN identity JSON, 0 = unsigned
  *  24  source    u8   dictionary id of the call source (sip, hep, drachtio, cdr:<format>)
  *  25  flags     u8
+ *  26  file      u24  dictionary id of the CDR file the record was read from, 0 = none (a SIP source)
+ *  29  at        u40  byte offset of the record's line in that file (1 TB)
  *
+ * The file and offset are the record's evidence (cdr-formats.md §3): enough to fetch the raw CDR line when a
+ * hop answer is made, for 8 bytes rather than the 200–2,000 of the line itself.
  * Identity is interned rather than spilled: many calls are signed, and their (attest, origid, signer,
  * verified, reason) combinations repeat per originating trunk. What does not fit goes to an overflow
  * ("extras") keyed by the entry's own bytes: the raw value of a non-E.164 calling number, the other
@@ -19,7 +23,7 @@
 import { CallIndexInputError } from './errors.js';
 import type { CallRecord } from './record.js';
 
-export const ENTRY_BYTES = 26;
+export const ENTRY_BYTES = 34;
 
 export const Flag = {
   anonymous: 1,
@@ -40,6 +44,8 @@ export interface Entry {
   identityId: number;
   sourceId: number;
   flags: number;
+  fileId: number;
+  lineOffset: number;
 }
 
 /** What rides in the overflow. `at` only on an altTime entry, `atAlt` only on the primary one. */
@@ -50,10 +56,12 @@ export interface Extras {
   callId?: string;
 }
 
-export type TermKind = 'ingress' | 'source' | 'identity';
-export const TERM_KINDS: readonly TermKind[] = ['ingress', 'source', 'identity'];
+export type TermKind = 'ingress' | 'source' | 'identity' | 'file';
+export const TERM_KINDS: readonly TermKind[] = ['ingress', 'source', 'identity', 'file'];
 /** Dictionary ids must fit their entry field. */
-export const MAX_TERM_ID: Readonly<Record<TermKind, number>> = { ingress: 2 ** 24 - 1, identity: 2 ** 24 - 1, source: 255 };
+export const MAX_TERM_ID: Readonly<Record<TermKind, number>> = { ingress: 2 ** 24 - 1, identity: 2 ** 24 - 1, source: 255, file: 2 ** 24 - 1 };
+/** The largest byte offset an entry holds. */
+export const MAX_LINE_OFFSET = 2 ** 40 - 1;
 
 const HIGH = 2 ** 32;
 
@@ -65,6 +73,9 @@ export function writeEntry(buf: Buffer, offset: number, e: Entry): void {
   writeUint24(buf, offset + 21, e.identityId);
   buf[offset + 24] = e.sourceId;
   buf[offset + 25] = e.flags;
+  writeUint24(buf, offset + 26, e.fileId);
+  buf[offset + 29] = Math.floor(e.lineOffset / HIGH);
+  buf.writeUInt32BE(e.lineOffset % HIGH, offset + 30);
 }
 
 // Plain byte stores: Buffer#writeUIntBE checks its arguments on every call, and this runs per indexed call.
@@ -97,6 +108,8 @@ export function readEntry(buf: Buffer, offset: number): Entry {
     identityId: buf.readUIntBE(offset + 21, 3),
     sourceId: buf.readUInt8(offset + 24),
     flags: buf.readUInt8(offset + 25),
+    fileId: buf.readUIntBE(offset + 26, 3),
+    lineOffset: buf.readUInt8(offset + 29) * HIGH + buf.readUInt32BE(offset + 30),
   };
 }
 
@@ -137,7 +150,7 @@ export interface UnpackInput {
   term: (kind: TermKind, id: number) => string;
 }
 
-/** Back to a CallRecord: flags that are false come back absent, as do a call id and identity that were absent. */
+/** Back to a CallRecord: flags that are false come back absent, as do a call id, identity and evidence that were absent. */
 export function unpackRecord({ called, entry, at, atAlt, extras, term }: UnpackInput): CallRecord {
   const raw = (entry.flags & Flag.callingRaw) !== 0;
   const record: CallRecord = {
@@ -152,5 +165,6 @@ export function unpackRecord({ called, entry, at, atAlt, extras, term }: UnpackI
   if (atAlt !== undefined) record.atAlt = atAlt;
   if (extras?.callId !== undefined) record.callId = extras.callId;
   if (entry.identityId !== 0) record.identity = JSON.parse(term('identity', entry.identityId)) as CallRecord['identity'];
+  if (entry.fileId !== 0) record.evidence = { file: term('file', entry.fileId), offset: entry.lineOffset };
   return record;
 }

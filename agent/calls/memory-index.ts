@@ -1,17 +1,17 @@
 /**
  * The call index in process memory: the embedded default for the demo and small sites (DESIGN §4: it keeps
- * nothing across restarts). The same 26-byte entries as in Redis, in one growable buffer per (bucket, shard);
+ * nothing across restarts). The same fixed-width entries as in Redis, in one growable buffer per (bucket, shard);
  * whole buckets are dropped once past retention, by a timer, and never read after their expiry. Like the
  * Redis index, a bucket's buffers are trimmed to their exact size once it has closed.
  */
-import type { TermKind } from './codec.js';
+import { ENTRY_BYTES, type TermKind } from './codec.js';
 import { Dictionary, type TermStore } from './dictionary.js';
 import { bucketStart, layoutOf, type Layout, type LayoutOptions } from './layout.js';
 import { PackedCallIndex, type BucketStore } from './packed-index.js';
-import type { CallIndex } from './store.js';
+import type { SizedCallIndex } from './store.js';
 import type { BucketWrite } from './writes.js';
 
-export interface MemoryCallIndex extends CallIndex {
+export interface MemoryCallIndex extends SizedCallIndex {
   /** Buckets held now (one per time bucket that has calls): retention drops them. */
   heldBuckets(): number;
   /** Drops and trims now rather than at the next sweep. */
@@ -79,6 +79,15 @@ class MemoryBucketStore implements BucketStore {
   async readExtras(shard: number, bucket: number, fields: readonly Buffer[]): Promise<(string | null)[]> {
     const extras = this.segment(shard, bucket)?.extras;
     return fields.map((f) => extras?.get(f.toString('latin1')) ?? null);
+  }
+
+  async entries(buckets: readonly number[]): Promise<number> {
+    let bytes = 0;
+    for (const b of buckets) {
+      const held = this.buckets.get(b);
+      if (held && held.expiresAt > Date.now()) for (const segment of held.shards.values()) bytes += segment.length;
+    }
+    return bytes / ENTRY_BYTES;
   }
 
   async ping(): Promise<boolean> {

@@ -5,13 +5,15 @@
 import type { LayoutOptions } from './layout.js';
 import { createMemoryCallIndex } from './memory-index.js';
 import { createRedisCallIndex } from './redis-index.js';
-import type { CallIndex } from './store.js';
+import type { SizedCallIndex } from './store.js';
 
 export interface OpenCallIndexOptions extends LayoutOptions {
   redisUrl?: string | undefined;
+  /** `redisUrl` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   keyPrefix?: string;
 }
 
-export function openCallIndex({ redisUrl, ...options }: OpenCallIndexOptions): CallIndex {
-  return redisUrl ? createRedisCallIndex({ url: redisUrl, ...options }) : createMemoryCallIndex(options);
+export function openCallIndex({ redisUrl, cluster, ...options }: OpenCallIndexOptions): SizedCallIndex {
+  return redisUrl ? createRedisCallIndex({ url: redisUrl, ...options, ...(cluster && { cluster }) }) : createMemoryCallIndex(options);
 }

@@ -5,7 +5,7 @@
  */
 import { Flag, TERM_KINDS, unpackRecord, type Extras, type TermKind } from './codec.js';
 import type { Dictionary } from './dictionary.js';
-import type { Layout } from './layout.js';
+import { bucketOf, type Layout } from './layout.js';
 import { pendingTerms, prepareBatch, resolvePending } from './prepare.js';
 import type { CallRecord } from './record.js';
 import { DEFAULT_LOOKUP_LIMIT, lookupQuery, rank, scanBucket, type Found, type Hit } from './scan.js';
@@ -20,6 +20,8 @@ export interface BucketStore {
   read(shard: number, buckets: readonly number[]): Promise<(Buffer | null)[]>;
   /** The extras of the entries `fields` (their bytes) in one bucket, null where there are none. */
   readExtras(shard: number, bucket: number, fields: readonly Buffer[]): Promise<(string | null)[]>;
+  /** Entries held in `buckets` (every shard): appended entries, counted again when a batch was replayed. */
+  entries(buckets: readonly number[]): Promise<number>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -62,6 +64,15 @@ export class PackedCallIndex implements CallIndex {
     return found.map((f) => unpackRecord({ called, entry: f.entry, at: f.at, atAlt: f.atAlt, extras: f.extras, term }));
   }
 
+  /** Entries held in the buckets still within retention: the index's size (a DST-ambiguous call has two). */
+  size(nowMs = Date.now()): Promise<number> {
+    const first = bucketOf(this.layout, nowMs - this.layout.retentionMs) - 1;
+    const last = bucketOf(this.layout, nowMs) + 1;
+    const buckets: number[] = [];
+    for (let b = Math.max(0, first); b <= last; b++) buckets.push(b);
+    return this.store.entries(buckets);
+  }
+
   ping(): Promise<boolean> {
     return this.store.ping();
   }
@@ -96,6 +107,7 @@ export class PackedCallIndex implements CallIndex {
       this.dictionary.recall('ingress', found.map((f) => f.entry.ingressId)),
       this.dictionary.recall('source', found.map((f) => f.entry.sourceId)),
       this.dictionary.recall('identity', signed.map((f) => f.entry.identityId)),
+      this.dictionary.recall('file', found.filter((f) => f.entry.fileId !== 0).map((f) => f.entry.fileId)),
     ]);
   }
 }

@@ -24,6 +24,8 @@ export interface CallRecord {
   callId?: string;
   /** STIR/SHAKEN identity received with the call, decoded (and verified where possible). */
   identity?: IdentityInfo;
+  /** Where a CDR record was read: its file and the byte offset of its line (XML: element), to fetch it as evidence. */
+  evidence?: { file: string; offset: number };
 }
 
 /** Source quality for ranking: live signalling first, CDRs after, untrusted clocks last. */

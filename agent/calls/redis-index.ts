@@ -1,38 +1,45 @@
 /**
  * The call index in Redis (production; shared by the agent instances of a site).
  *
- * Keys (prefix default `ht:ci:`): `<prefix>{<shard>}:<bucket>` is a STRING of 26-byte entries, appended to
- * with APPEND; `<prefix>{<shard>}:<bucket>:x` is a HASH of extras keyed by entry bytes. The hash tag is the
- * shard of the called number, so every key a lookup reads is in one Redis Cluster slot. Each key expires
- * at its bucket's end + retention (PEXPIREAT, sent once per key per connection): retention costs no scan.
- * Writes are one pipeline per batch, extras before entries, so that an entry is never visible without them.
+ * Keys (prefix default `ht:ci2:`): `<prefix>{<shard>}:<bucket>` is a STRING of fixed-width entries, appended to;
+ * `<prefix>{<shard>}:<bucket>:x` is a HASH of extras keyed by entry bytes; `<prefix>{count}:<bucket>` counts a
+ * bucket's entries (the index size metric). The hash tag is the shard of the
+ * called number, so every key a lookup reads is in one Redis Cluster slot. Each key expires at its bucket's end
+ * + retention (PEXPIREAT, set by the append that creates it): retention costs no scan.
+ * A batch is one pipeline per chunk of keys: the extras (HSET, rare), then one script call that appends every
+ * key's entries out of one blob, so an entry is never visible without its extras and a batch of 5,000 calls
+ * costs a few commands rather than one or two per key.
  *
  * Redis grows an APPENDed string greedily, to twice its new length, so a bucket holds up to 2× its entries'
  * bytes. Once a bucket has closed (a bucket length after its end, for late CDR files), each key this process
  * appended to is sealed: rewritten in place at its exact size by a one-key script. A late append reopens the
  * key and it is sealed again on the next sweep.
  */
-import type { ChainableCommander } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { ENTRY_BYTES } from './codec.js';
 import { Dictionary } from './dictionary.js';
 import { CallIndexInputError } from './errors.js';
 import { bucketStart, layoutOf, type Layout, type LayoutOptions } from './layout.js';
 import { PackedCallIndex, type BucketStore } from './packed-index.js';
 import { RedisTermStore } from './redis-dictionary.js';
 import { execAll, execChunked } from './redis-exec.js';
-import { RedisLink } from './redis-link.js';
-import type { CallIndex } from './store.js';
+import { RedisLink, type RedisClient } from './redis-link.js';
+import type { SizedCallIndex } from './store.js';
 import type { BucketWrite } from './writes.js';
 
-export const DEFAULT_KEY_PREFIX = 'ht:ci:';
+/** `2`: the entry layout's version (34-byte entries with their evidence): an older agent's keys are not read as these. */
+export const DEFAULT_KEY_PREFIX = 'ht:ci2:';
 
 export interface RedisCallIndexOptions extends LayoutOptions {
   url: string;
+  /** `url` is a seed of a Redis Cluster. */
+  cluster?: boolean;
   keyPrefix?: string;
   /** How long a lookup may wait for Redis before StoreUnavailableError, ms (writes: 3×). Default 1000. */
   timeoutMs?: number;
 }
 
-export interface RedisCallIndex extends CallIndex {
+export interface RedisCallIndex extends SizedCallIndex {
   /** Seals the closed buckets this process appended to now, rather than at the next sweep. */
   seal(): Promise<void>;
 }
@@ -43,12 +50,10 @@ export function createRedisCallIndex(options: RedisCallIndexOptions): RedisCallI
   if (/[{}]/.test(keyPrefix)) throw new CallIndexInputError('keyPrefix', `must not contain { or }: the shard is the key's hash tag (got ${keyPrefix})`);
   const link = new RedisLink({
     url: options.url,
+    ...(options.cluster && { cluster: true }),
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-    // A restarted Redis may have lost its data: dictionary ids and key expiries must be established again.
-    onReconnect: () => {
-      dictionary.forget();
-      store.forgetExpiries();
-    },
+    // A restarted Redis may have lost its data: dictionary ids must be established again.
+    onReconnect: () => dictionary.forget(),
   });
   const dictionary = new Dictionary(new RedisTermStore(link, keyPrefix));
   const store = new RedisBucketStore(link, layout, keyPrefix);
@@ -57,16 +62,42 @@ export function createRedisCallIndex(options: RedisCallIndexOptions): RedisCallI
 
 /** Pipelines stay small enough to build in a few ms (see execChunked). */
 const WRITES_PER_PIPELINE = 2048;
+
+/**
+ * Appends each key's entries out of ARGV[1]; ARGV[2] holds, per key, its byte count (u32) and expiry (epoch ms,
+ * double), little-endian. A key the append created (its length is what was appended) gets its expiry: keys
+ * are created only here, so none is left without one.
+ */
+const APPEND_SCRIPT = `
+local blob, head = ARGV[1], ARGV[2]
+local at, h = 1, 1
+for i = 1, #KEYS do
+  local n, expires
+  n, expires, h = struct.unpack('<I4d', head, h)
+  if redis.call('APPEND', KEYS[i], string.sub(blob, at, at + n - 1)) == n then
+    redis.call('PEXPIREAT', KEYS[i], string.format('%.0f', expires))
+  end
+  at = at + n
+end
+return #KEYS`;
+const HEAD_BYTES_PER_KEY = 12;
+
+interface AppendCommander {
+  htAppendEntries(numKeys: number, ...args: (string | Buffer | number)[]): Promise<number>;
+  /** The same script for one key, declared so: a cluster client's auto-pipelining routes a command by its first key. */
+  htAppendEntry(key: string, blob: Buffer, head: Buffer): Promise<number>;
+}
+
 const KEYS_PER_SEAL = 512;
 
 /** Rewrites a string at its exact size, keeping its expiry. One key: safe on Redis Cluster. */
 const SEAL_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('SET', KEYS[1], v, 'KEEPTTL') end return 0";
 
 class RedisBucketStore implements BucketStore {
-  /** Keys that got their PEXPIREAT on this connection, by bucket, dropped once the bucket has expired. */
-  private readonly expiring = new Map<number, { expiresAt: number; keys: Set<string> }>();
   /** Entry keys appended to since they were last sealed, by bucket. */
   private readonly unsealed = new Map<number, Set<string>>();
+  /** Key names of the buckets being written, by bucket then shard: made once, not once per batch. */
+  private readonly keyNames = new Map<number, Map<number, string>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -79,34 +110,59 @@ class RedisBucketStore implements BucketStore {
 
   append(writes: readonly BucketWrite[]): Promise<void> {
     return this.link.run('add', async (redis) => {
-      this.pruneExpiries(Date.now());
-      // The keys given an expiry by the pipeline being built: remembered once it is acknowledged.
-      let expiring: { w: BucketWrite; key: string }[] = [];
-      const expire = (pipeline: ChainableCommander, w: BucketWrite, key: string) => {
-        if (this.expiring.get(w.bucket)?.keys.has(key)) return;
-        pipeline.pexpireat(key, w.expiresAt);
-        expiring.push({ w, key });
-      };
-      const queue = (pipeline: ChainableCommander, w: BucketWrite) => {
-        const key = this.entriesKey(w.shard, w.bucket);
-        if (w.extras.length > 0) {
-          pipeline.hset(`${key}:x`, ...w.extras.flat());
-          expire(pipeline, w, `${key}:x`);
+      defineAppend(redis);
+      if (redis instanceof Cluster) return this.appendEach(redis, writes);
+      for (let start = 0; start < writes.length; start += WRITES_PER_PIPELINE) {
+        const part = writes.slice(start, start + WRITES_PER_PIPELINE);
+        const keys: string[] = new Array(part.length);
+        const blobs: Buffer[] = new Array(part.length);
+        const head = Buffer.allocUnsafe(part.length * HEAD_BYTES_PER_KEY);
+        const pipeline = redis.pipeline();
+        part.forEach((w, i) => {
+          const key = this.entriesKey(w.shard, w.bucket);
+          keys[i] = key;
+          blobs[i] = w.entries;
+          head.writeUInt32LE(w.entries.length, i * HEAD_BYTES_PER_KEY);
+          head.writeDoubleLE(w.expiresAt, i * HEAD_BYTES_PER_KEY + 4);
+          if (w.extras.length > 0) {
+            pipeline.hset(`${key}:x`, ...w.extras.flat());
+            pipeline.pexpireat(`${key}:x`, w.expiresAt);
+          }
+        });
+        (pipeline as unknown as AppendCommander).htAppendEntries(keys.length, ...keys, concatViews(blobs), head);
+        for (const [bucket, { count, expiresAt }] of entriesPerBucket(part)) {
+          pipeline.incrby(this.countKey(bucket), count);
+          pipeline.pexpireat(this.countKey(bucket), expiresAt);
         }
-        pipeline.append(key, w.entries);
-        expire(pipeline, w, key);
-      };
-      const acknowledged = (part: readonly BucketWrite[]) => {
+        await execAll(pipeline);
         for (const w of part) this.keysOf(this.unsealed, w.bucket).add(this.entriesKey(w.shard, w.bucket));
-        for (const { w, key } of expiring) {
-          let bucket = this.expiring.get(w.bucket);
-          if (!bucket) this.expiring.set(w.bucket, (bucket = { expiresAt: w.expiresAt, keys: new Set() }));
-          bucket.keys.add(key);
-        }
-        expiring = [];
-      };
-      await execChunked(redis, writes, WRITES_PER_PIPELINE, queue, acknowledged);
+      }
     });
+  }
+
+  /**
+   * On a Redis Cluster one script may not touch keys of several slots: each key gets its own call of the append
+   * script (extras first, on the same node), and the client pipelines them per node.
+   */
+  private async appendEach(redis: Cluster, writes: readonly BucketWrite[]): Promise<void> {
+    const commander = redis as unknown as AppendCommander;
+    for (let start = 0; start < writes.length; start += WRITES_PER_PIPELINE) {
+      const part = writes.slice(start, start + WRITES_PER_PIPELINE);
+      const sent: Promise<unknown>[] = [];
+      for (const w of part) {
+        const key = this.entriesKey(w.shard, w.bucket);
+        if (w.extras.length > 0) sent.push(redis.hset(`${key}:x`, ...w.extras.flat()), redis.pexpireat(`${key}:x`, w.expiresAt));
+        const head = Buffer.allocUnsafe(HEAD_BYTES_PER_KEY);
+        head.writeUInt32LE(w.entries.length, 0);
+        head.writeDoubleLE(w.expiresAt, 4);
+        sent.push(commander.htAppendEntry(key, w.entries, head));
+      }
+      for (const [bucket, { count, expiresAt }] of entriesPerBucket(part)) {
+        sent.push(redis.incrby(this.countKey(bucket), count), redis.pexpireat(this.countKey(bucket), expiresAt));
+      }
+      await Promise.all(sent);
+      for (const w of part) this.keysOf(this.unsealed, w.bucket).add(this.entriesKey(w.shard, w.bucket));
+    }
   }
 
   read(shard: number, buckets: readonly number[]): Promise<(Buffer | null)[]> {
@@ -119,6 +175,13 @@ class RedisBucketStore implements BucketStore {
 
   readExtras(shard: number, bucket: number, fields: readonly Buffer[]): Promise<(string | null)[]> {
     return this.link.ask('lookup', (redis) => redis.hmget(`${this.entriesKey(shard, bucket)}:x`, ...fields));
+  }
+
+  entries(buckets: readonly number[]): Promise<number> {
+    return this.link.ask('size', async (redis) => {
+      const counts = buckets.length === 0 ? [] : await redis.mget(buckets.map((b) => this.countKey(b)));
+      return counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
+    });
   }
 
   ping(): Promise<boolean> {
@@ -136,7 +199,11 @@ class RedisBucketStore implements BucketStore {
       if (bucketStart(this.layout, bucket + 2) > nowMs) continue;
       this.unsealed.delete(bucket);
       try {
-        await this.link.run('seal', (redis) => execChunked(redis, [...keys], KEYS_PER_SEAL, (pipeline, key) => pipeline.eval(SEAL_SCRIPT, 1, key)));
+        await this.link.run('seal', async (redis) => {
+          if (!(redis instanceof Cluster)) return execChunked(redis, [...keys], KEYS_PER_SEAL, (pipeline, key) => pipeline.eval(SEAL_SCRIPT, 1, key));
+          const all = [...keys];
+          for (let i = 0; i < all.length; i += KEYS_PER_SEAL) await Promise.all(all.slice(i, i + KEYS_PER_SEAL).map((key) => redis.eval(SEAL_SCRIPT, 1, key)));
+        });
       } catch (err) {
         const reopened = this.unsealed.get(bucket);
         this.unsealed.set(bucket, reopened ? new Set([...keys, ...reopened]) : keys);
@@ -145,21 +212,58 @@ class RedisBucketStore implements BucketStore {
     }
   }
 
-  forgetExpiries(): void {
-    this.expiring.clear();
-  }
-
-  private pruneExpiries(nowMs: number): void {
-    for (const [bucket, { expiresAt }] of this.expiring) if (expiresAt <= nowMs) this.expiring.delete(bucket);
-  }
-
   private keysOf(byBucket: Map<number, Set<string>>, bucket: number): Set<string> {
     let keys = byBucket.get(bucket);
     if (!keys) byBucket.set(bucket, (keys = new Set()));
     return keys;
   }
 
-  private entriesKey(shard: number, bucket: number): string {
-    return `${this.keyPrefix}{${shard}}:${bucket}`;
+  /** Entries appended to a bucket, over all shards and agents: the index's size without a scan. */
+  private countKey(bucket: number): string {
+    return `${this.keyPrefix}{count}:${bucket}`;
   }
+
+  private entriesKey(shard: number, bucket: number): string {
+    let names = this.keyNames.get(bucket);
+    if (names === undefined) {
+      // Batches write the last few buckets: older ones are rarely written again.
+      if (this.keyNames.size >= 8) this.keyNames.delete(this.keyNames.keys().next().value as number);
+      this.keyNames.set(bucket, (names = new Map()));
+    }
+    let key = names.get(shard);
+    if (key === undefined) names.set(shard, (key = `${this.keyPrefix}{${shard}}:${bucket}`));
+    return key;
+  }
+}
+
+function entriesPerBucket(writes: readonly BucketWrite[]): Map<number, { count: number; expiresAt: number }> {
+  const per = new Map<number, { count: number; expiresAt: number }>();
+  for (const w of writes) {
+    const seen = per.get(w.bucket);
+    if (seen) seen.count += w.entries.length / ENTRY_BYTES;
+    else per.set(w.bucket, { count: w.entries.length / ENTRY_BYTES, expiresAt: w.expiresAt });
+  }
+  return per;
+}
+
+/** The append script as a command of this connection (ioredis sends EVALSHA, and the script when Redis lacks it). */
+function defineAppend(redis: RedisClient): void {
+  if ((redis as unknown as Partial<AppendCommander>).htAppendEntries !== undefined) return;
+  redis.defineCommand('htAppendEntries', { lua: APPEND_SCRIPT });
+  redis.defineCommand('htAppendEntry', { lua: APPEND_SCRIPT, numberOfKeys: 1 });
+}
+
+/** The entries of a chunk of writes in one buffer: views of one batch buffer that follow each other are not copied. */
+function concatViews(views: readonly Buffer[]): Buffer {
+  const first = views[0];
+  if (first === undefined) return Buffer.alloc(0);
+  let contiguous = true;
+  let length = first.length;
+  for (let i = 1; i < views.length; i++) {
+    const prev = views[i - 1] as Buffer;
+    const v = views[i] as Buffer;
+    if (v.buffer !== prev.buffer || v.byteOffset !== prev.byteOffset + prev.length) contiguous = false;
+    length += v.length;
+  }
+  return contiguous ? Buffer.from(first.buffer, first.byteOffset, length) : Buffer.concat(views, length);
 }

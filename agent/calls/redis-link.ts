@@ -6,12 +6,20 @@
  * flight: writes get that longer bound because a busy agent can stall its own event loop for a second (a
  * large batch, a GC), and dropping a healthy connection would fail every operation on it.
  * ioredis keeps reconnecting in the background.
+ *
+ * With `cluster`, the URL is a seed of a Redis Cluster: a cluster client follows the slots, and pipelines commands
+ * per node on its own (auto-pipelining), which is how callers send work whose keys are in many slots.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from './store.js';
+
+/** A connection to one Redis, or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisLinkOptions {
   url: string;
+  /** `url` is a seed of a Redis Cluster. */
+  cluster?: boolean;
   /** Connect and reconnection wait, and read deadline, ms. Default 1000. */
   timeoutMs?: number;
   /** Called when the connection comes back: the server may have restarted and lost what was cached about it. */
@@ -19,23 +27,31 @@ export interface RedisLinkOptions {
 }
 
 export class RedisLink {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly timeoutMs: number;
   private lastError: unknown;
   private wasReady = false;
   private closed = false;
   private readyWait: Promise<boolean> | undefined;
 
-  constructor({ url, timeoutMs = 1000, onReconnect }: RedisLinkOptions) {
+  constructor({ url, cluster = false, timeoutMs = 1000, onReconnect }: RedisLinkOptions) {
     this.timeoutMs = timeoutMs;
-    this.redis = new Redis(url, {
-      enableOfflineQueue: false,
+    const options = {
       maxRetriesPerRequest: 0,
       connectTimeout: timeoutMs,
       // One timer per socket, armed while replies are due: a per-command timeout costs a timer per APPEND.
       socketTimeout: 3 * timeoutMs,
-      retryStrategy: (attempt) => Math.min(50 * attempt, 500),
-    });
+    };
+    const retry = (attempt: number) => Math.min(50 * attempt, 500);
+    this.redis = cluster
+      ? new Cluster([url], {
+          enableOfflineQueue: false,
+          enableAutoPipelining: true,
+          clusterRetryStrategy: retry,
+          // The seed's credentials are every node's.
+          redisOptions: { ...options, ...credentialsOf(url) },
+        })
+      : new Redis(url, { ...options, enableOfflineQueue: false, retryStrategy: retry });
     this.redis.on('error', (err: unknown) => (this.lastError = err));
     this.redis.on('ready', () => {
       if (this.wasReady) onReconnect();
@@ -44,7 +60,7 @@ export class RedisLink {
   }
 
   /** A read: as `run`, and a StoreUnavailableError unless answered within `timeoutMs`. */
-  async ask<T>(op: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+  async ask<T>(op: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new StoreUnavailableError(op, { cause: new Error(`no answer from redis within ${this.timeoutMs} ms`) })), this.timeoutMs);
@@ -57,7 +73,7 @@ export class RedisLink {
   }
 
   /** Runs `command` once the connection is ready; any failure is a StoreUnavailableError for `op`. */
-  async run<T>(op: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+  async run<T>(op: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
     if (!(await this.ready())) throw new StoreUnavailableError(op, { cause: this.lastError ?? new Error(`redis is ${this.redis.status}`) });
     try {
       return await command(this.redis);
@@ -97,4 +113,9 @@ export class RedisLink {
     });
     return this.readyWait;
   }
+}
+
+function credentialsOf(url: string): { username?: string; password?: string } {
+  const { username, password } = new URL(url);
+  return { ...(username && { username: decodeURIComponent(username) }), ...(password && { password: decodeURIComponent(password) }) };
 }

@@ -17,6 +17,12 @@ export interface CallIndex {
   close(): Promise<void>;
 }
 
+/** A call index that can tell its size (the `hoptrace_call_index_entries` gauge). */
+export interface SizedCallIndex extends CallIndex {
+  /** Entries held within retention; a DST-ambiguous call has two, and a replayed batch's calls count again. */
+  size(): Promise<number>;
+}
+
 /** The store could not be reached or refused the operation: retryable, never "no record". */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';

@@ -6,6 +6,7 @@ import type { Ingress } from '../../proto/messages.js';
 import { normalise, type TrunkRules } from '../../proto/tn.js';
 import type { CallRecord } from '../calls/record.js';
 import { utf8Text } from './csv.js';
+import { numberRules, type SourceRules } from './rules.js';
 import type { UtcTime } from './time.js';
 
 export type NatureOfAddress = NonNullable<TrunkRules['natureOfAddress']>;
@@ -24,19 +25,24 @@ export interface CallFields {
   /** Names the called field in the error when it is not a number: `field 60 (dialled number)`. */
   calledLabel: string;
   time: UtcTime;
-  /** Raw text; empty values are dropped and latin1 text is re-read as UTF-8 where valid. */
-  ingress: { ip?: string; port?: number; trunkGroup?: string; realm?: string };
+  /**
+   * Raw text; empty values are dropped and latin1 text is re-read as UTF-8 where valid. `peer` is a signalling
+   * address as the CDR writes it (`192.0.2.7:5060`), read into ip and port when `ip` is not given.
+   */
+  ingress: { ip?: string; port?: number; trunkGroup?: string; realm?: string; peer?: string };
   callId?: string;
 }
 
-/** The record, or a reason naming the field that prevents one. */
-export function callRecord(format: string, f: CallFields, trunk: TrunkRules | undefined): CallRecord | string {
-  const dialled = normalise(f.called, withNoa(trunk, f.calledNoa));
-  if (dialled.e164 === null) {
+/** The record, or a reason naming the field that prevents one. `rules` are the source's (rules.ts). */
+export function callRecord(format: string, f: CallFields, rules: SourceRules | undefined): CallRecord | string {
+  const trunk = numberRules(rules, f.ingress.trunkGroup);
+  const called = plainE164(f.called, trunk, f.calledNoa) ?? normalise(f.called, withNoa(trunk, f.calledNoa)).e164;
+  if (called === null) {
     const what = f.called === '' ? 'is empty' : 'does not normalise to an E.164 number';
     return `${f.calledLabel}: "${f.called}" ${what}`;
   }
-  const from = normalise(f.calling, withNoa(trunk, f.callingNoa));
+  const plainCalling = plainE164(f.calling, trunk, f.callingNoa);
+  const from = plainCalling === null ? normalise(f.calling, withNoa(trunk, f.callingNoa)) : { anonymous: false, e164: plainCalling, raw: f.calling };
   let calling: string;
   let anonymous = f.withheld === true;
   if (from.anonymous) {
@@ -54,9 +60,9 @@ export function callRecord(format: string, f: CallFields, trunk: TrunkRules | un
   const record: CallRecord = {
     at: f.time.at,
     calling,
-    called: dialled.e164,
+    called,
     source: `cdr:${format}`,
-    ingress: ingress(f.ingress),
+    ingress: ingress(f.ingress, rules),
   };
   if (anonymous) record.anonymous = true;
   if (f.time.clockUntrusted) record.clockUntrusted = true;
@@ -65,17 +71,62 @@ export function callRecord(format: string, f: CallFields, trunk: TrunkRules | un
   return record;
 }
 
+/**
+ * The E.164 form of the shapes nearly every CDR number has — 10 digits (NPA not 0), 11 digits starting with 1,
+ * or '+' and 7–15 digits — exactly as proto/tn.ts `normalise` makes it, without its full parse and NANP
+ * validity (which a record does not keep); null for any other shape, or when trunk rules could change it.
+ * test/agent/cdr/assemble.test.ts checks the two agree on every digit string.
+ */
+function plainE164(text: string, trunk: TrunkRules | undefined, noa: NatureOfAddress | undefined): string | null {
+  if (trunk?.stripPrefixes !== undefined) return null;
+  const length = text.length;
+  const first = text.charCodeAt(0);
+  // A national or unknown nature of address reads these shapes as guessing does; an international one reads
+  // digits without '+' as a country code first.
+  if ((noa ?? trunk?.natureOfAddress) === 'e164' && first !== PLUS) return null;
+  let from: number;
+  if (first === PLUS) {
+    if (length < 8 || length > 16 || text.charCodeAt(1) === ZERO) return null;
+    from = 1;
+  } else if (length === 10) {
+    if (first === ZERO) return null; // 0000000000 is an anonymity token
+    from = 0;
+  } else if (length === 11 && first === ONE) from = 0;
+  else return null;
+  for (let i = from; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE) return null;
+  }
+  return first === PLUS ? text : length === 10 ? `+1${text}` : `+${text}`;
+}
+
+const PLUS = 43;
+const ZERO = 48;
+const ONE = 49;
+const NINE = 57;
+
 function withNoa(trunk: TrunkRules | undefined, noa: NatureOfAddress | undefined): TrunkRules | undefined {
   return noa === undefined ? trunk : { ...trunk, natureOfAddress: noa };
 }
 
-function ingress(raw: CallFields['ingress']): Ingress {
+function ingress(raw: CallFields['ingress'], rules: SourceRules | undefined): Ingress {
   const out: Ingress = {};
   if (raw.ip) out.ip = raw.ip;
   if (raw.port !== undefined) out.port = raw.port;
-  if (raw.trunkGroup) out.trunkGroup = utf8Text(raw.trunkGroup);
+  if (!raw.ip && raw.peer) peerInto(out, raw.peer);
+  if (raw.trunkGroup) {
+    const name = utf8Text(raw.trunkGroup);
+    out.trunkGroup = rules?.trunkGroupPrefix === undefined ? name : rules.trunkGroupPrefix + name;
+  }
   if (raw.realm) out.realm = utf8Text(raw.realm);
+  else if (rules?.realm !== undefined) out.realm = rules.realm;
   return out;
+}
+
+function peerInto(out: Ingress, text: string): void {
+  const p = peer(text);
+  if (p.ip !== undefined) out.ip = p.ip;
+  if (p.port !== undefined) out.port = p.port;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { CallRecord } from '../calls/record.js';
-import type { TrunkRules } from '../../proto/tn.js';
+import type { SourceRules } from './rules.js';
 
 export interface CdrContext {
   /** The file being read, for error messages and evidence. */
@@ -14,8 +14,8 @@ export interface CdrContext {
   zone: string;
   /** Format options as configured; checked against `CdrFormat.options`. */
   options: Record<string, unknown>;
-  /** Number normalisation rules of the trunk/switch that wrote this file. */
-  trunk?: TrunkRules;
+  /** What the carrier configured about this source: number rules per trunk, realm, trunk group prefix. */
+  rules?: SourceRules | undefined;
 }
 
 export interface CdrFormat {
@@ -33,10 +33,11 @@ export interface CdrFormat {
   /** One line (without EOL) → records (possibly none: skipped record types, header rows) or a line error. */
   parseLine?(line: Buffer | string, lineNo: number, ctx: CdrContext): CallRecord[] | CdrLineError;
   /**
-   * A whole XML document (one file, or one record element) → records and errors. Error line numbers count
-   * from the first line of `text`; a caller feeding single elements adds the element's own line.
+   * A whole XML document (one file, or one record element) → records and errors, and the UTF-8 byte offset of
+   * each record's element from the start of `text` (its evidence). Error line numbers count from the first line
+   * of `text`; a caller feeding single elements adds the element's own line.
    */
-  parseDocument?(text: string, ctx: CdrContext): { records: CallRecord[]; errors: CdrLineError[] };
+  parseDocument?(text: string, ctx: CdrContext): { records: CallRecord[]; errors: CdrLineError[]; offsets: number[] };
 }
 
 /** How much of a bad line an error keeps: enough to find it in the file, not a whole 2 kB Ribbon record. */

@@ -27,7 +27,7 @@ export function freeswitchCall(v: Variables, zone: string): CallFields | null | 
     called: v.get(called),
     calledLabel: v.label(called),
     time,
-    ingress: { trunkGroup: v.get('sip_gateway_name'), realm: v.get('sofia_profile_name'), ...peer(v.get(ip)) },
+    ingress: { trunkGroup: v.get('sip_gateway_name'), realm: v.get('sofia_profile_name'), peer: v.get(ip) },
     callId: v.get(callId),
   };
 }

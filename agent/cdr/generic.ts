@@ -70,7 +70,7 @@ export const generic: CdrFormat = {
       called: field(f, c.called),
       calledLabel: label(c.called, 'called'),
       time,
-      ingress: { trunkGroup: field(f, c.trunkGroup), realm: field(f, c.realm), ...peer(field(f, c.ip)) },
+      ingress: { trunkGroup: field(f, c.trunkGroup), realm: field(f, c.realm), peer: field(f, c.ip) },
       callId: field(f, c.callId),
     };
   }),

@@ -65,30 +65,63 @@ export const kamailio: CdrFormat = {
       called: values.get(calledKey) ?? '',
       calledLabel: calledKey,
       time,
-      ingress: { ...peer(values.get(o.ip) ?? ''), trunkGroup: o.trunkGroup === undefined ? '' : values.get(o.trunkGroup) },
+      ingress: { peer: values.get(o.ip) ?? '', trunkGroup: o.trunkGroup === undefined ? '' : values.get(o.trunkGroup) },
       callId: values.get('callid') || values.get('call_id'),
     };
   }),
 };
 
-/** The `key=value;…` list after `ACC: <label>: `, or null for any other syslog line. */
-function syslogValues(line: string): Map<string, string> | null {
+/** The values of one acc record by name; undefined for a name it does not have. */
+interface Values {
+  get(name: string): string | undefined;
+}
+
+/**
+ * The `key=value;…` list after `ACC: <label>: `, or null for any other syslog line. Only the bounds of each pair
+ * are kept: a record has 15 or more pairs and a format asks for six of them, so no key or unread value is cut.
+ */
+function syslogValues(line: string): Values | null {
   const acc = line.indexOf(ACC);
   if (acc < 0) return null;
   const colon = line.indexOf(': ', acc + ACC.length);
-  const values = new Map<string, string>();
-  let from = colon < 0 ? acc + ACC.length : colon + 2;
-  while (from < line.length) {
-    let end = line.indexOf(';', from);
-    if (end < 0) end = line.length;
-    const eq = line.indexOf('=', from);
-    if (eq > from && eq < end) values.set(line.slice(from, eq).trim(), line.slice(eq + 1, end));
-    from = end + 1;
-  }
-  return values;
+  return new SyslogValues(line, colon < 0 ? acc + ACC.length : colon + 2);
 }
 
-function flatstoreValues(line: string, columns: readonly string[]): Map<string, string> | string {
+class SyslogValues implements Values {
+  /** key start, key end (trimmed), value start, value end per pair. */
+  private readonly bounds: number[] = [];
+
+  constructor(
+    private readonly line: string,
+    from: number,
+  ) {
+    while (from < line.length) {
+      let end = line.indexOf(';', from);
+      if (end < 0) end = line.length;
+      const eq = line.indexOf('=', from);
+      if (eq > from && eq < end) {
+        let ks = from;
+        let ke = eq;
+        while (ks < ke && line.charCodeAt(ks) <= 32) ks++;
+        while (ke > ks && line.charCodeAt(ke - 1) <= 32) ke--;
+        this.bounds.push(ks, ke, eq + 1, end);
+      }
+      from = end + 1;
+    }
+  }
+
+  get(name: string): string | undefined {
+    const { bounds, line } = this;
+    // The last of repeated keys wins, as it did when the pairs were read into a Map.
+    for (let i = bounds.length - 4; i >= 0; i -= 4) {
+      const ks = bounds[i] as number;
+      if ((bounds[i + 1] as number) - ks === name.length && line.startsWith(name, ks)) return line.slice(bounds[i + 2], bounds[i + 3]);
+    }
+    return undefined;
+  }
+}
+
+function flatstoreValues(line: string, columns: readonly string[]): Values | string {
   const fields = line.split('|');
   if (fields.length < columns.length) return `record has ${fields.length} fields, the column list has ${columns.length}`;
   const values = new Map<string, string>();
@@ -106,12 +139,12 @@ function isMethod(m: string): boolean {
   return true;
 }
 
-function firstWithValue(values: ReadonlyMap<string, string>, keys: readonly string[]): string {
+function firstWithValue(values: Values, keys: readonly string[]): string {
   for (const k of keys) if (values.get(k)) return k;
   return keys[0] ?? '';
 }
 
-function acctime(values: ReadonlyMap<string, string>, o: Settings, zone: string): UtcTime | string {
+function acctime(values: Values, o: Settings, zone: string): UtcTime | string {
   const key = values.get('timestamp') ? 'timestamp' : 'time';
   const text = values.get(key) ?? '';
   const c = text.charCodeAt(0);

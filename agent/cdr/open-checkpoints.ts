@@ -6,8 +6,10 @@ export interface OpenCheckpointStoreOptions {
   redisUrl?: string | undefined;
   /** The agent's provider id: the hash tag of its keys. */
   agent: string;
+  /** `redisUrl` is a seed of a Redis Cluster. */
+  cluster?: boolean;
 }
 
-export function openCheckpointStore({ redisUrl, agent }: OpenCheckpointStoreOptions): CheckpointStore {
-  return redisUrl ? createRedisCheckpointStore({ url: redisUrl, agent }) : new MemoryCheckpointStore();
+export function openCheckpointStore({ redisUrl, agent, cluster }: OpenCheckpointStoreOptions): CheckpointStore {
+  return redisUrl ? createRedisCheckpointStore({ url: redisUrl, agent, ...(cluster && { cluster }) }) : new MemoryCheckpointStore();
 }

@@ -26,7 +26,7 @@ export function lineReader<S extends z.ZodType>(
     if (options instanceof OptionsProblem) return new CdrLineError(ctx.file, lineNo, options.reason, text);
     const fields = read(text, options, ctx, lineNo);
     if (fields === null) return [];
-    const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.trunk);
+    const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.rules);
     return typeof record === 'string' ? new CdrLineError(ctx.file, lineNo, record, text) : [record];
   };
 }
@@ -43,21 +43,31 @@ export function documentReader<S extends z.ZodType>(
 ): NonNullable<CdrFormat['parseDocument']> {
   return (text, ctx) => {
     const records: CallRecord[] = [];
+    const offsets: number[] = [];
     const errors: CdrLineError[] = [];
     const options = optionsOf(schema, ctx.options);
     if (options instanceof OptionsProblem) {
       errors.push(new CdrLineError(ctx.file, 1, options.reason, text));
-      return { records, errors };
+      return { records, errors, offsets };
     }
     const { slices, problems } = elements(text, element);
+    // Slices come in document order: each is found after the last, its byte offset counted on from there.
+    let char = 0;
+    let byte = 0;
     for (const slice of slices) {
+      const at = text.indexOf(slice.text, char);
+      byte += Buffer.byteLength(text.slice(char, at), 'utf8');
+      char = at;
       const tree = parseXml(slice.text, slice.line);
       const fields = tree instanceof XmlProblem ? tree.reason : read(tree[element], options, ctx, slice.line);
       const line = tree instanceof XmlProblem ? tree.line : slice.line;
       if (fields === null) continue;
-      const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.trunk);
+      const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.rules);
       if (typeof record === 'string') errors.push(new CdrLineError(ctx.file, line, record, slice.text));
-      else records.push(record);
+      else {
+        records.push(record);
+        offsets.push(byte);
+      }
     }
     for (const p of problems) errors.push(new CdrLineError(ctx.file, p.line, p.reason, p.text));
     if (slices.length === 0 && problems.length === 0 && text.trim() !== '') {
@@ -65,6 +75,6 @@ export function documentReader<S extends z.ZodType>(
       const tree = parseXml(text);
       if (tree instanceof XmlProblem) errors.push(new CdrLineError(ctx.file, tree.line, tree.reason, text));
     }
-    return { records, errors };
+    return { records, errors, offsets };
   };
 }

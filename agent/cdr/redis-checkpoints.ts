@@ -10,12 +10,14 @@ import { FileCheckpoint, type CheckpointStore } from './checkpoints.js';
 export interface RedisCheckpointStoreOptions {
   url: string;
   agent: string;
+  /** `url` is a seed of a Redis Cluster (every key of an agent has its hash tag). */
+  cluster?: boolean;
   timeoutMs?: number;
 }
 
-export function createRedisCheckpointStore({ url, agent, timeoutMs }: RedisCheckpointStoreOptions): CheckpointStore {
+export function createRedisCheckpointStore({ url, agent, cluster, timeoutMs }: RedisCheckpointStoreOptions): CheckpointStore {
   // Checkpoints cache nothing about the server: a reconnect needs no reset.
-  const link = new RedisLink({ url, onReconnect: () => {}, ...(timeoutMs !== undefined && { timeoutMs }) });
+  const link = new RedisLink({ url, onReconnect: () => {}, ...(cluster && { cluster }), ...(timeoutMs !== undefined && { timeoutMs }) });
   const keyOf = (source: string) => `ht:{agent:${agent}}:cdr:${source}`;
   return {
     load: (source) =>

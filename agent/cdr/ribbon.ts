@@ -100,7 +100,7 @@ export const ribbon: CdrFormat = {
       called: field(f, calledPos),
       calledLabel: label(calledPos, calledPos === layout.called ? 'dialled number' : 'translated called number'),
       time,
-      ingress: { trunkGroup: field(f, layout.trunkGroup), ...peer(field(f, layout.peerIp)) },
+      ingress: { trunkGroup: field(f, layout.trunkGroup), peer: field(f, layout.peerIp) },
       callId: field(f, layout.callId),
     };
   }),

@@ -61,7 +61,7 @@ export const sansay: CdrFormat = {
       called: field(f, p.called),
       calledLabel: label(p.called, 'orig destination number'),
       time: { at: wall + west * MINUTE },
-      ingress: { trunkGroup: field(f, p.trunk), ...peer(field(f, p.host)) },
+      ingress: { trunkGroup: field(f, p.trunk), peer: field(f, p.host) },
       callId: callId !== '' ? callId : field(f, p.sessionId),
     };
   }),

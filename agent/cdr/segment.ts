@@ -14,6 +14,8 @@ export interface Segment {
   records: CallRecord[];
   /** The line of each record (XML: of the first line of its segment). */
   lines: number[];
+  /** The byte offset of each record's line (XML: of its element) from the segment's start. */
+  offsets: number[];
   errors: CdrLineError[];
   /** The line after the segment. */
   nextLine: number;
@@ -37,6 +39,7 @@ function parseLines(format: CdrFormat, ctx: CdrContext, bytes: Buffer, firstLine
   const parseLine = format.parseLine as NonNullable<CdrFormat['parseLine']>;
   const records: CallRecord[] = [];
   const lines: number[] = [];
+  const offsets: number[] = [];
   const errors: CdrLineError[] = [];
   let line = firstLine;
   for (let from = 0; from < bytes.length; ) {
@@ -53,6 +56,8 @@ function parseLines(format: CdrFormat, ctx: CdrContext, bytes: Buffer, firstLine
         for (const record of result) {
           records.push(record);
           lines.push(line);
+          // latin1: one char per byte, so a char index is a byte offset.
+          offsets.push(from + start);
         }
       }
       line++;
@@ -60,7 +65,7 @@ function parseLines(format: CdrFormat, ctx: CdrContext, bytes: Buffer, firstLine
     }
     from = to;
   }
-  return { records, lines, errors, nextLine: line };
+  return { records, lines, offsets, errors, nextLine: line };
 }
 
 /**
@@ -80,12 +85,13 @@ function windowEnd(bytes: Buffer, from: number): number {
 
 function parseXml(format: CdrFormat, ctx: CdrContext, bytes: Buffer, firstLine: number): Segment {
   const parseDocument = format.parseDocument as NonNullable<CdrFormat['parseDocument']>;
-  const { records, errors } = parseDocument(bytes.toString('utf8'), ctx);
+  const { records, errors, offsets } = parseDocument(bytes.toString('utf8'), ctx);
   // The format counts lines from the segment's start; the file's lines go on from `firstLine`.
   const shift = firstLine - 1;
   return {
     records,
     lines: records.map(() => firstLine),
+    offsets,
     errors: shift === 0 ? errors : errors.map((e) => new CdrLineError(e.file, e.line + shift, e.reason, e.text)),
     nextLine: firstLine + countLf(bytes),
   };

@@ -13,6 +13,8 @@ import { CdrSourceError, startCdrTailer, type CdrSourceSettings, type CdrTailer,
 export interface CdrSourcesOptions {
   sources: readonly CdrSourceSettings[];
   redisUrl: string | undefined;
+  /** `redisUrl` is a seed of a Redis Cluster. */
+  cluster?: boolean;
   /** The provider id: the hash tag of the checkpoint keys. */
   agent: string;
   index: CallIndex;
@@ -29,7 +31,7 @@ export interface CdrSources {
 
 export function startCdrSources(o: CdrSourcesOptions): CdrSources {
   if (o.sources.length === 0) return { ready: () => true, stop: async () => {} };
-  const checkpoints = openCheckpointStore({ redisUrl: o.redisUrl, agent: o.agent });
+  const checkpoints = openCheckpointStore({ redisUrl: o.redisUrl, agent: o.agent, ...(o.cluster && { cluster: true }) });
   const tailers: CdrTailer[] = [];
   const stop = async () => {
     await Promise.all(tailers.map((t) => t.stop()));

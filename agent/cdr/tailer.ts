@@ -13,6 +13,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { TrunkRules } from '../../proto/tn.js';
 import type { CallIndex } from '../calls/store.js';
 import { Backoff, pause, type BackoffOptions } from './backoff.js';
 import { Batcher } from './batcher.js';
@@ -26,6 +27,7 @@ import { fileKey, HEAD_BYTES, headOf, startsWith } from './identity.js';
 import { sourceMetrics, type SourceMetrics } from './metrics.js';
 import { optionsOf, OptionsProblem } from './options.js';
 import { resumePoint } from './resume.js';
+import { sourceRules } from './rules.js';
 import { UnitReader } from './unit-reader.js';
 import { DirWatch } from './watch.js';
 
@@ -71,6 +73,10 @@ export interface CdrSourceSettings {
   zone: string;
   pattern?: string | undefined;
   options: Record<string, unknown>;
+  /** Number rules and ingress naming (rules.ts). */
+  numbers?: TrunkRules | undefined;
+  trunks?: readonly (TrunkRules & { trunkGroup: string })[] | undefined;
+  ingress?: { realm?: string | undefined; trunkGroupPrefix?: string | undefined } | undefined;
 }
 
 export interface CdrTailerOptions {
@@ -174,6 +180,7 @@ class Tailer implements CdrTailer {
       format,
       zone: o.source.zone,
       options: o.source.options,
+      rules: sourceRules(o.source),
       batcher: this.batcher,
       metrics: this.metrics,
       maxUnitBytes: this.t.maxUnitBytes,

@@ -15,6 +15,7 @@ export interface UtcTime {
 }
 
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /** Offsets (ms, local − UTC) valid for one wall minute: one, two (repeated hour) or, in a gap, the old one. */
@@ -26,6 +27,8 @@ interface MinuteOffsets {
 class Zone {
   private readonly dtf: Intl.DateTimeFormat;
   private readonly minutes = new Map<number, MinuteOffsets>();
+  /** null: the hour holds a transition, its minutes are looked up one by one. */
+  private readonly hours = new Map<number, MinuteOffsets | null>();
 
   constructor(name: string) {
     this.dtf = new Intl.DateTimeFormat('en-US', {
@@ -41,16 +44,38 @@ class Zone {
   }
 
   toUtc(wall: number): UtcTime {
+    const offsets = this.hourly(wall) ?? this.perMinute(wall);
+    const at = wall - offsets.first;
+    return offsets.second === undefined ? { at } : { at, atAlt: wall - offsets.second };
+  }
+
+  /**
+   * The offsets of a whole wall hour when its first and last minutes agree (every hour but those holding a
+   * transition): a day of CDRs then costs 24 Intl lookups rather than 1,440 (4 % of Ribbon ingest CPU in a profile).
+   */
+  private hourly(wall: number): MinuteOffsets | undefined {
+    const hour = Math.floor(wall / HOUR);
+    let offsets = this.hours.get(hour);
+    if (offsets === undefined) {
+      // CDR files are time-ordered: a small cache of recent hours serves nearly every line.
+      if (this.hours.size >= 4096) this.hours.clear();
+      const first = this.offsetsFor(hour * HOUR);
+      const last = this.offsetsFor((hour + 1) * HOUR - MINUTE);
+      offsets = first.first === last.first && first.second === last.second ? first : null;
+      this.hours.set(hour, offsets);
+    }
+    return offsets ?? undefined;
+  }
+
+  private perMinute(wall: number): MinuteOffsets {
     const minute = Math.floor(wall / MINUTE);
     let offsets = this.minutes.get(minute);
     if (offsets === undefined) {
-      // CDR files are time-ordered: a small cache of recent minutes serves nearly every line.
       if (this.minutes.size >= 4096) this.minutes.clear();
       offsets = this.offsetsFor(minute * MINUTE);
       this.minutes.set(minute, offsets);
     }
-    const at = wall - offsets.first;
-    return offsets.second === undefined ? { at } : { at, atAlt: wall - offsets.second };
+    return offsets;
   }
 
   /** Offsets in force a day either side bracket at most one transition (true of every tz rule in use). */

@@ -4,10 +4,12 @@
  * unless the file is finished. A unit longer than `maxUnitBytes` (no end of line in megabytes: not a CDR) is
  * skipped as a line error, so that one bad file cannot hold the reader's memory.
  */
+import type { CallRecord } from '../calls/record.js';
 import type { Batcher } from './batcher.js';
 import { CdrLineError, type CdrContext, type CdrFormat } from './format.js';
 import type { Followed, Mark } from './followed.js';
 import type { SourceMetrics } from './metrics.js';
+import type { SourceRules } from './rules.js';
 import { countLf, parseSegment, unitEnd } from './segment.js';
 
 export interface UnitReaderOptions {
@@ -15,6 +17,7 @@ export interface UnitReaderOptions {
   zone: string;
   /** The configured options object, the same for every line (formats parse it once: options.ts). */
   options: Record<string, unknown>;
+  rules?: SourceRules | undefined;
   batcher: Batcher<Followed, Mark>;
   metrics: SourceMetrics | undefined;
   maxUnitBytes: number;
@@ -75,9 +78,13 @@ export class UnitReader {
 
   private emit(f: Followed, bytes: Buffer): void {
     const file = this.o.path(f);
-    const ctx: CdrContext = { file, zone: this.o.zone, options: this.o.options };
+    const ctx: CdrContext = { file, zone: this.o.zone, options: this.o.options, rules: this.o.rules };
     const segment = parseSegment(this.o.format, ctx, bytes, f.read.line);
-    f.read = { offset: f.read.offset + bytes.length, line: segment.nextLine };
+    const start = f.read.offset;
+    for (let i = 0; i < segment.records.length; i++) {
+      (segment.records[i] as CallRecord).evidence = { file, offset: start + (segment.offsets[i] as number) };
+    }
+    f.read = { offset: start + bytes.length, line: segment.nextLine };
     this.o.metrics?.read(segment.records.length);
     for (const e of segment.errors) this.o.reject(f, e);
     this.o.batcher.push(f, file, segment.records, segment.lines, { ...f.read });

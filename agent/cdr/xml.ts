@@ -83,7 +83,15 @@ function countLines(text: string, from: number, to: number): number {
 /** A parsed element tree, or a problem whose line numbers count from `firstLine` (where `text` starts). */
 export function parseXml(text: string, firstLine = 1): XmlNode | XmlProblem {
   const valid = XMLValidator.validate(text);
-  if (valid === true) return parser.parse(text) as XmlNode;
+  if (valid === true) {
+    // The validator passes what the parser still refuses (more nesting than its limit, entity expansion
+    // limits): a refused document is a problem of this file, never an exception that stops the tailer.
+    try {
+      return parser.parse(text) as XmlNode;
+    } catch (err) {
+      return new XmlProblem(firstLine, `unreadable XML: ${(err as Error).message}`, text.slice(0, 200));
+    }
+  }
   const shift = firstLine - 1;
   // The validator's message names lines too ("opened in line 10"): make them the file's lines.
   const msg = valid.err.msg.replace(/line (\d+)/g, (_, n: string) => `line ${Number(n) + shift}`);

@@ -7,13 +7,14 @@
  *
  *   dno add TARGET... [--category C] [--reason TEXT]        (category default: unassigned)
  *   dno remove TARGET... [--category C]
- *   dno import FILE [--category C] [--reason TEXT] [--apply-good]
+ *   dno import FILE [--category C] [--reason TEXT] [--apply-good] [--progress]
  *   dno list [--category C]
  * The list file is `--dno-file FILE`, else `dno.file` of `--config FILE`, else HOPTRACE_DNO_FILE.
  */
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { flags, UsageError } from '../../config/cli.js';
+import { countLines, Progress } from '../../config/progress.js';
 import { loadAgentConfig } from '../../config/load.js';
 import { DnoCategory, type DnoEntry } from '../../proto/messages.js';
 import { EntryDecoder } from './entry-codec.js';
@@ -33,6 +34,7 @@ export async function localDnoCommand(args: readonly string[], out: Out): Promis
     category: { type: 'string' },
     reason: { type: 'string' },
     'apply-good': { type: 'boolean' },
+    progress: { type: 'boolean' },
   });
   const file = listFile(values['dno-file'] as string | undefined, values.config as string | undefined);
   const category = values.category === undefined ? undefined : categoryFlag(values.category as string);
@@ -54,8 +56,20 @@ export async function localDnoCommand(args: readonly string[], out: Out): Promis
         const from = positionals[0];
         if (!from) throw new UsageError('dno import needs a FILE');
         const incoming = await readFile(from, 'utf8');
-        const edit = importText(text, file, incoming, from, { category: category ?? LOCAL_DEFAULT, ...(reason !== undefined && { reason }), applyGood: values['apply-good'] === true });
-        return written(file, edit, out);
+        const progress = Progress.forCommand('dno import', 'lines', values.progress === true);
+        const lines = progress ? countLines(incoming) : 0;
+        try {
+          const edit = importText(text, file, incoming, from, {
+            category: category ?? LOCAL_DEFAULT,
+            ...(reason !== undefined && { reason }),
+            applyGood: values['apply-good'] === true,
+            ...(progress && { progress: (step, done, total) => progress.at(step, done, total ?? lines) }),
+          });
+          progress?.at('writing', 0);
+          return await written(file, edit, out);
+        } finally {
+          progress?.end();
+        }
       }
       case 'list': {
         for (const entry of parseListFile(text, file)) if (!category || entry.category === category) out(`${formatListLine(entry, true)}\n`);

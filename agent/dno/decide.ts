@@ -46,32 +46,34 @@ export interface DecideContext {
   allow?: DnoSnapshot;
 }
 
-interface Verdict {
-  category: DnoCategory;
-  rule: string;
-}
-
 export function decide(input: DecideInput, ctx: DecideContext): Decision {
-  const listVersion = ctx.snapshot.version;
+  const snapshot = ctx.snapshot;
+  const listVersion = snapshot.version;
   const calling = input.calling;
   if (calling === null || calling.anonymous || calling.e164 === null) return { action: 'continue', listVersion };
-  const verdict = verdictOf(calling.e164, calling.validity, ctx.snapshot);
-  if (verdict === null) return { action: 'continue', listVersion };
+  const e164 = calling.e164;
+  // Steps 3–6 of domain.md §2.6, without an object until there is something to say (the common call allocates
+  // only its answer). The snapshot resolves a number in several lists to the earliest category of this order.
+  let category: DnoCategory;
+  let rule: string;
+  if (isStructurallyInvalid(calling.validity)) {
+    category = 'invalid';
+    rule = calling.validity;
+  } else {
+    const listed = snapshot.categoryOf(e164);
+    const co = listed === 'invalid' ? null : snapshot.unallocated(e164);
+    if (co !== null) {
+      category = 'unallocated';
+      rule = co;
+    } else if (listed !== null) {
+      category = listed;
+      rule = snapshot.ruleOf(e164)!;
+    } else return { action: 'continue', listVersion };
+  }
   if (isEmergency(input.called, ctx.emergency)) return { action: 'continue', rule: 'emergency', listVersion };
-  const allowed = ctx.allow?.lookup(calling.e164);
+  const allowed = ctx.allow?.lookup(e164);
   if (allowed) return { action: 'continue', rule: `allow:${targetOf(allowed.entry)}`, listVersion };
-  return { action: ctx.actions[verdict.category], category: verdict.category, rule: verdict.rule, listVersion };
-}
-
-/** Steps 3–6 of domain.md §2.6. Returns null (no allocation) for a number that may originate. */
-function verdictOf(e164: string, validity: Validity, snapshot: DnoSnapshot): Verdict | null {
-  if (isStructurallyInvalid(validity)) return { category: 'invalid', rule: validity };
-  // The snapshot resolves a number in several lists to the earliest category of this same order.
-  const match = snapshot.lookup(e164);
-  if (match?.category === 'invalid') return match;
-  const co = snapshot.unallocated(e164);
-  if (co !== null) return { category: 'unallocated', rule: co };
-  return match;
+  return { action: ctx.actions[category], category, rule, listVersion };
 }
 
 function isStructurallyInvalid(validity: Validity): boolean {

@@ -1,19 +1,26 @@
 /**
- * The snapshot the policy server decides with, kept current in the background. A change in the cache (pub/sub,
- * or a version poll that catches a missed message) rebuilds a new snapshot from the cache's entries, the local
- * list file and the CO table, then swaps it in with one assignment: decisions never wait for a rebuild.
+ * The snapshot the policy server decides with, kept current in the background, and swapped in with one
+ * assignment: decisions never wait.
+ *
+ * - A small hub delta announced by the cache (store.ts DnoAnnouncedChange) is laid over the hub part of the
+ *   snapshot at once (overlay.ts): milliseconds, whatever the list's size.
+ * - Anything else — a bare version message, a full sync, a version poll that catches a missed message, an
+ *   overlay grown large — rebuilds the hub part from the cache's entries in the background; announced changes
+ *   that arrive meanwhile are laid over the new part before it is swapped in.
+ * - The local list file and the CO table are parts of their own: a new local list is swapped in without
+ *   reading the cache.
  * When the cache cannot be read the last snapshot stays (DESIGN §8) and the rebuild is retried.
  */
 import type { Logger } from 'pino';
-import type { DnoEntry } from '../../proto/messages.js';
 import type { CoTable } from './cotable.js';
-import { SnapshotBuilder, type DnoSnapshot } from './snapshot.js';
-import { DnoCacheChangedError, type DnoCache } from './store.js';
+import { OverlaidPart } from './overlay.js';
+import { composeSnapshot, type DnoSnapshot, ListPart, SnapshotBuilder } from './snapshot.js';
+import { type DnoAnnouncedChange, DnoCacheChangedError, type DnoCache, type DnoPosition } from './store.js';
 
 export interface LiveDnoOptions {
   cache: DnoCache;
-  /** Entries of the local list file (`--dno-file`), merged into every snapshot. */
-  local?: readonly DnoEntry[];
+  /** The local list file (`--dno-file`) as a packed part (listfile.ts readListPart), in every snapshot. */
+  local?: ListPart;
   /** NANPA CO-code table for the unallocated category. */
   co?: CoTable;
   log: Pick<Logger, 'info' | 'warn'>;
@@ -21,11 +28,19 @@ export interface LiveDnoOptions {
   retryMs?: number;
   /** Compare the cache version with the snapshot's this often, for pub/sub messages lost in a reconnect. */
   pollMs?: number;
+  /** Rebuild the hub part in the background once this many changed entries lie over it. */
+  compactAt?: number;
 }
+
+const COMPACT_AT = 50_000;
 
 export class LiveDno {
   private current: DnoSnapshot;
-  private local: readonly DnoEntry[];
+  private hub = OverlaidPart.over(ListPart.EMPTY);
+  private local: ListPart;
+  private at: DnoPosition = { list: null, version: 0 };
+  /** Changes laid over the snapshot while a rebuild reads the cache (null when none runs). */
+  private duringRebuild: DnoAnnouncedChange[] | null = null;
   /** The rebuild running now, and the one queued behind it (at most one: it will read the latest list). */
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | null = null;
@@ -36,8 +51,8 @@ export class LiveDno {
   private stopped = false;
 
   constructor(private readonly opts: LiveDnoOptions) {
-    this.local = opts.local ?? [];
-    this.current = this.withLocal(new SnapshotBuilder(), 0);
+    this.local = opts.local ?? ListPart.EMPTY;
+    this.current = this.compose();
   }
 
   /** The snapshot to decide with now. */
@@ -47,7 +62,7 @@ export class LiveDno {
 
   /** Build the first snapshot and follow changes. A failure is logged and retried; the local list applies meanwhile. */
   async start(): Promise<void> {
-    this.unsubscribe = this.opts.cache.onChange(() => void this.refresh());
+    this.unsubscribe = this.opts.cache.onChange((version, change) => this.heard(version, change));
     this.poll = setInterval(() => void this.checkVersion(), this.opts.pollMs ?? 30_000);
     this.poll.unref();
     await this.refresh();
@@ -68,10 +83,10 @@ export class LiveDno {
     return next;
   }
 
-  /** Replace the local list (the file was reloaded) and rebuild. */
-  setLocal(entries: readonly DnoEntry[]): Promise<void> {
-    this.local = entries;
-    return this.refresh();
+  /** Replace the local list (the file was reloaded): swapped in at once, the hub part is kept. */
+  setLocal(part: ListPart): void {
+    this.local = part;
+    this.current = this.compose();
   }
 
   stop(): void {
@@ -81,18 +96,64 @@ export class LiveDno {
     if (this.retry) clearTimeout(this.retry);
   }
 
+  private heard(version: number, change: DnoAnnouncedChange | undefined): void {
+    if (change !== undefined && this.layOver(change)) return;
+    if (change !== undefined && change.list === this.at.list && change.version <= this.at.version) return;
+    // A rebuild reading the cache now lays it over what it read, if that is where the change starts.
+    if (change !== undefined && this.duringRebuild !== null) {
+      this.duringRebuild.push(change);
+      return;
+    }
+    void this.refresh();
+  }
+
+  /** Lay an announced delta over the snapshot when it starts where the snapshot is; false when it does not. */
+  private layOver(change: DnoAnnouncedChange): boolean {
+    if (this.stopped || change.list !== this.at.list || change.since !== this.at.version) return false;
+    try {
+      this.hub = this.hub.with(change);
+    } catch (err) {
+      this.opts.log.warn({ err, version: change.version }, 'DNO delta not applicable to the snapshot: rebuilding');
+      return false;
+    }
+    this.at = { list: change.list, version: change.version };
+    this.duringRebuild?.push(change);
+    this.current = this.compose();
+    if (this.hub.size >= (this.opts.compactAt ?? COMPACT_AT)) void this.refresh();
+    return true;
+  }
+
   private async rebuild(): Promise<void> {
     if (this.stopped) return;
     const started = Date.now();
+    this.duringRebuild = [];
     try {
-      const version = await this.opts.cache.version();
-      const builder = new SnapshotBuilder();
+      const before = await this.opts.cache.position();
+      const builder = new SnapshotBuilder(this.hub.numbers);
       for await (const chunk of this.opts.cache.entries()) builder.add(chunk);
-      const next = this.withLocal(builder, version);
-      this.current = next;
+      const after = await this.opts.cache.position();
+      if (after.version !== before.version || after.list !== before.list) throw new DnoCacheChangedError(before.version, after.version);
+      let hub = OverlaidPart.over(await builder.partOffThread());
+      // Deltas laid over the old snapshot while the cache was read: those past what was read go over the new part.
+      let at = before;
+      for (const change of this.duringRebuild) {
+        if (change.list !== at.list || change.since !== at.version) continue;
+        hub = hub.with(change);
+        at = { list: change.list, version: change.version };
+      }
+      if (at.list === this.at.list && at.version < this.at.version) {
+        // The snapshot moved past what was read by a chain this rebuild cannot replay: read again.
+        void this.refresh();
+        return;
+      }
+      this.hub = hub;
+      this.at = at;
+      this.current = this.compose();
+      // A change heard during the read that the read did not reach: read again.
+      if (this.duringRebuild.some((c) => c.list !== at.list || c.version > at.version)) void this.refresh();
       if (this.failing) this.opts.log.info('DNO cache readable again');
       this.failing = false;
-      this.opts.log.info({ version, ...next.counts, ms: Date.now() - started }, 'DNO snapshot rebuilt');
+      this.opts.log.info({ version: at.version, ...this.current.counts, ms: Date.now() - started }, 'DNO snapshot rebuilt');
     } catch (err) {
       // A torn read (the list changed while it was read) is not an outage: read the new list.
       if (err instanceof DnoCacheChangedError) {
@@ -106,11 +167,13 @@ export class LiveDno {
       }
       this.failing = true;
       this.scheduleRetry();
+    } finally {
+      this.duringRebuild = null;
     }
   }
 
-  private withLocal(builder: SnapshotBuilder, version: number): DnoSnapshot {
-    return builder.add(this.local).build({ version, coAssigned: this.opts.co });
+  private compose(): DnoSnapshot {
+    return composeSnapshot({ version: this.at.version, list: this.at.list, parts: [this.hub, this.local], ...(this.opts.co && { coAssigned: this.opts.co }) });
   }
 
   private scheduleRetry(): void {
@@ -124,7 +187,8 @@ export class LiveDno {
 
   private async checkVersion(): Promise<void> {
     try {
-      if ((await this.opts.cache.version()) !== this.current.version) await this.refresh();
+      const { list, version } = await this.opts.cache.position();
+      if (version !== this.at.version || list !== this.at.list) await this.refresh();
     } catch {
       // The rebuild path logs unreachability; a poll tick adds nothing.
       this.scheduleRetry();

@@ -33,12 +33,19 @@ function join(lines: readonly (string | null)[]): string {
   return kept.length === 0 ? '' : `${kept.join('\n')}\n`;
 }
 
+/** Told how far a long edit has come (the CLI's progress): entries read, then entries merged into the file. */
+export type EditProgress = (step: 'reading' | 'merging', done: number, total?: number) => void;
+
+/** Entries between two progress reports. */
+const REPORT_EVERY = 4096;
+
 /** Add (or rewrite) `entries`. */
-export function addEntries(text: string, file: string, entries: readonly DnoEntry[]): LocalEdit {
+export function addEntries(text: string, file: string, entries: readonly DnoEntry[], progress?: EditProgress): LocalEdit {
   const { lines, at } = indexOf(text, file);
   const out: (string | null)[] = [...lines];
   let added = 0;
-  for (const entry of entries) {
+  for (const [i, entry] of entries.entries()) {
+    if (progress && i % REPORT_EVERY === 0) progress('merging', i, entries.length);
     const field = fieldOf(entry);
     const line = formatListLine(entry, true);
     const existing = at.get(field);
@@ -49,6 +56,7 @@ export function addEntries(text: string, file: string, entries: readonly DnoEntr
       added++;
     }
   }
+  progress?.('merging', entries.length, entries.length);
   return { text: join(out), added, removed: 0, skipped: [] };
 }
 
@@ -76,7 +84,13 @@ export function removeTargets(text: string, file: string, targets: string, input
 }
 
 /** Merge a list file's text into the local list: refused whole on a bad line unless `applyGood`. */
-export function importText(text: string, file: string, incoming: string, input: string, o: { category?: DnoCategory; reason?: string; applyGood?: boolean }): LocalEdit {
+export function importText(
+  text: string,
+  file: string,
+  incoming: string,
+  input: string,
+  o: { category?: DnoCategory; reason?: string; applyGood?: boolean; progress?: EditProgress },
+): LocalEdit {
   const decoder = new EntryDecoder();
   const entries: DnoEntry[] = [];
   const skipped = scanListText(
@@ -86,9 +100,11 @@ export function importText(text: string, file: string, incoming: string, input: 
       const why = reason ?? o.reason;
       if (why !== undefined) entry.reason = why;
       entries.push(entry);
+      if (o.progress && entries.length % REPORT_EVERY === 0) o.progress('reading', entries.length);
     },
     { ...(o.category && { defaultCategory: o.category }) },
   );
+  o.progress?.('reading', entries.length);
   if (skipped.length > 0 && !o.applyGood) throw new DnoFileError(input, skipped);
-  return { ...addEntries(text, file, entries), skipped };
+  return { ...addEntries(text, file, entries, o.progress), skipped };
 }

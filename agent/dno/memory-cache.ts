@@ -4,16 +4,21 @@
  */
 import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
 import { EntryDecoder, fieldOf, fieldOfTarget, payloadOf } from './entry-codec.js';
-import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache, type DnoEntryGroup } from './store.js';
+import { announcement, appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoAnnouncedChange, type DnoCache, type DnoEntryGroup, type DnoPosition } from './store.js';
 
 export class MemoryDnoCache implements DnoCache {
   private current = 0;
+  private list: string | null = null;
   private fields = new Map<string, string>();
-  private readonly listeners = new Set<(version: number) => void>();
+  private readonly listeners = new Set<(version: number, change?: DnoAnnouncedChange) => void>();
   private lease: { owner: string; until: number } | null = null;
 
   async version(): Promise<number> {
     return this.current;
+  }
+
+  async position(): Promise<DnoPosition> {
+    return { list: this.list, version: this.current };
   }
 
   async apply(delta: DnoDelta): Promise<boolean> {
@@ -24,25 +29,26 @@ export class MemoryDnoCache implements DnoCache {
     const fields = delta.full ? new Map<string, string>() : this.fields;
     for (const field of removes) fields.delete(field);
     for (const [field, payload] of adds) fields.set(field, payload);
-    this.switchTo(fields, delta.version);
+    this.switchTo(fields, delta.version, announcement(delta, this.current, this.list));
     return true;
   }
 
-  async replace(version: number, groups: AsyncIterable<DnoEntryGroup>): Promise<void> {
+  async replace(version: number, groups: AsyncIterable<DnoEntryGroup>, _count = 0, list?: string): Promise<void> {
     const fields = new Map<string, string>();
     for await (const group of groups) {
       const payload = payloadOf(group);
       for (const target of group.targets) fields.set(fieldOfTarget(group.category, target), payload);
     }
-    this.switchTo(fields, version);
+    this.list = list ?? null;
+    this.switchTo(fields, version, null);
   }
 
-  private switchTo(fields: Map<string, string>, version: number): void {
+  private switchTo(fields: Map<string, string>, version: number, change: DnoAnnouncedChange | null): void {
     this.fields = fields;
     this.current = version;
     // Delivered later, like a pub/sub message: a listener never runs inside apply.
     for (const listener of this.listeners) {
-      queueMicrotask(() => this.listeners.has(listener) && listener(version));
+      queueMicrotask(() => this.listeners.has(listener) && (change ? listener(version, change) : listener(version)));
     }
   }
 
@@ -61,9 +67,9 @@ export class MemoryDnoCache implements DnoCache {
     if (this.current !== start) throw new DnoCacheChangedError(start, this.current);
   }
 
-  onChange(listener: (version: number) => void): () => void {
+  onChange(listener: (version: number, change?: DnoAnnouncedChange) => void): () => void {
     // A wrapper per subscription: the same function subscribed twice is unsubscribed once per call.
-    const own = (version: number) => listener(version);
+    const own = (version: number, change?: DnoAnnouncedChange) => listener(version, change);
     this.listeners.add(own);
     return () => void this.listeners.delete(own);
   }

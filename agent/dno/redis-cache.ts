@@ -3,12 +3,13 @@
  * `{dno:<site>}`, so the whole cache lives in one Redis Cluster slot and MULTI/EXEC spans it.
  *
  *   {dno:S}:version         list version
+ *   {dno:S}:list            the hub list's id (set by each full replace)
  *   {dno:S}:gen             "<generation>:<buckets>": which of two generations holds the entries
  *   {dno:S}:g<G>:b<n>       string, bucket n of generation G: one line per entry (bucket-text.ts)
  *   {dno:S}:g<G>:payload    hash: payload id → payload JSON (a list has few distinct reason/source pairs)
  *   {dno:S}:staging         "<generation>:<buckets>" of a full replace being written (dropped by the next one)
  *   {dno:S}:lease           sync lease owner (SET NX PX)
- *   {dno:S}:changed         pub/sub channel, message = new version
+ *   {dno:S}:changed         pub/sub channel, message = new version, or a small delta as JSON (announce.ts)
  *
  * A delta reads the buckets it touches and rewrites them in one MULTI/EXEC under WATCH of the version (every
  * writer bumps it). A full replace writes the other generation in pipelined batches, then switches to it in
@@ -21,10 +22,17 @@ import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
 import { StoreUnavailableError } from '../calls/store.js';
 import { bucketOf, bucketsFor, eachLine, formatBucket, parseBucket, PayloadIds } from './bucket-text.js';
 import { EntryDecoder, fieldOf, fieldOfTarget } from './entry-codec.js';
-import { appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoCache, type DnoEntryGroup } from './store.js';
+import { announceText, heard } from './announce.js';
+import { announcement, appliesTo, DnoCacheChangedError, ENTRY_CHUNK, type DnoAnnouncedChange, type DnoCache, type DnoEntryGroup, type DnoPosition } from './store.js';
 
-/** Buckets per round trip, reading (entries()) and writing (full replace). */
+/** Buckets per round trip of a full replace's writes. */
 const BUCKET_BATCH = 512;
+/**
+ * Buckets per round trip of entries(): ~16k entries, ~250 KB of reply. Smaller than the writes' batch because a
+ * batch's reply stays alive while its entries are handed out: a large one outlives young-generation GCs and
+ * is promoted, leaving tens of MB of old-generation garbage after each rebuild of a 3-million list.
+ */
+const READ_BATCH = 128;
 /** Entries a full replace gathers in memory before appending them to the staging buckets. */
 const FLUSH_ENTRIES = 200_000;
 const APPLY_ATTEMPTS = 10;
@@ -57,7 +65,7 @@ export class RedisDnoCache implements DnoCache {
   /** Settles once the change channel is subscribed (or that failed): calls wait for it, so a listener added
    * before a change hears it. */
   private readonly subscribed: Promise<void>;
-  private readonly listeners = new Set<(version: number) => void>();
+  private readonly listeners = new Set<(version: number, change?: DnoAnnouncedChange) => void>();
   private readonly prefix: string;
   /** apply() uses WATCH on the shared connection: one at a time per instance. */
   private applying: Promise<unknown> = Promise.resolve();
@@ -70,7 +78,8 @@ export class RedisDnoCache implements DnoCache {
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => {
-      for (const listener of this.listeners) listener(Number(message));
+      const { version, change } = heard(message);
+      for (const listener of this.listeners) (change ? listener(version, change) : listener(version));
     });
     // SUBSCRIBE is idempotent: renew it on every (re)connection, also after a first attempt that failed.
     this.subscriber.on('ready', () => void this.subscriber.subscribe(channel).catch(() => undefined));
@@ -84,14 +93,21 @@ export class RedisDnoCache implements DnoCache {
     return this.guard('dno version', async () => Number((await this.redis.get(this.key('version'))) ?? 0));
   }
 
+  async position(): Promise<DnoPosition> {
+    return this.guard('dno position', async () => {
+      const [version, list] = await this.redis.mget(this.key('version'), this.key('list'));
+      return { list: list ?? null, version: Number(version ?? 0) };
+    });
+  }
+
   apply(delta: DnoDelta): Promise<boolean> {
     const run = this.applying.then(() => this.guard('dno apply', () => this.applyNow(delta)));
     this.applying = run.catch(() => undefined);
     return run;
   }
 
-  replace(version: number, groups: AsyncIterable<DnoEntryGroup>, count: number): Promise<void> {
-    const run = this.applying.then(() => this.guard('dno replace', () => this.replaceFrom(version, groups, count)));
+  replace(version: number, groups: AsyncIterable<DnoEntryGroup>, count: number, list?: string): Promise<void> {
+    const run = this.applying.then(() => this.guard('dno replace', () => this.replaceFrom(version, groups, count, list)));
     this.applying = run.catch(() => undefined);
     return run;
   }
@@ -107,8 +123,8 @@ export class RedisDnoCache implements DnoCache {
     const collect = (field: string, id: string) => {
       chunk.push(decoder.entryOf(field, id === '' ? '' : (payloads[id] ?? '')));
     };
-    for (let first = 0; first < buckets; first += BUCKET_BATCH) {
-      const keys = range(first, Math.min(first + BUCKET_BATCH, buckets)).map((b) => this.bucketKey(gen, b));
+    for (let first = 0; first < buckets; first += READ_BATCH) {
+      const keys = range(first, Math.min(first + READ_BATCH, buckets)).map((b) => this.bucketKey(gen, b));
       const read = this.redis.pipeline().get(this.key('version')).mget(...keys);
       const replies = await this.guard('dno entries', () => execOrThrow(read));
       const [now, texts] = replies as [string | null, (string | null)[]];
@@ -124,9 +140,9 @@ export class RedisDnoCache implements DnoCache {
     if (end !== start) throw new DnoCacheChangedError(start, end);
   }
 
-  onChange(listener: (version: number) => void): () => void {
+  onChange(listener: (version: number, change?: DnoAnnouncedChange) => void): () => void {
     // A wrapper per subscription: the same function subscribed twice is unsubscribed once per call.
-    const own = (version: number) => listener(version);
+    const own = (version: number, change?: DnoAnnouncedChange) => listener(version, change);
     this.listeners.add(own);
     return () => void this.listeners.delete(own);
   }
@@ -144,7 +160,7 @@ export class RedisDnoCache implements DnoCache {
   private async applyNow(delta: DnoDelta): Promise<boolean> {
     for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
       await this.redis.watch(this.key('version'), this.key('gen'));
-      const [v, g] = await this.redis.mget(this.key('version'), this.key('gen'));
+      const [v, g, list] = await this.redis.mget(this.key('version'), this.key('gen'), this.key('list'));
       if (!appliesTo(delta, Number(v ?? 0))) {
         await this.redis.unwatch();
         return false;
@@ -152,13 +168,13 @@ export class RedisDnoCache implements DnoCache {
       const current = g ? parseGeneration(g) : { gen: 0, buckets: bucketsFor(0) };
       if (delta.full) {
         await this.redis.unwatch();
-        await this.replaceFrom(delta.version, groupsOf(delta.add), delta.add.length);
+        await this.replaceFrom(delta.version, groupsOf(delta.add), delta.add.length, list ?? undefined);
         return true;
       }
       const tx = await this.rewriteBuckets(current, delta);
       if (!g) tx.set(this.key('gen'), formatGeneration(current));
       tx.set(this.key('version'), String(delta.version));
-      tx.publish(this.key('changed'), String(delta.version));
+      tx.publish(this.key('changed'), announceText(delta.version, announcement(delta, Number(v ?? 0), list ?? null)));
       const result = await tx.exec();
       if (result !== null) {
         const failed = result.find(([err]) => err);
@@ -175,7 +191,7 @@ export class RedisDnoCache implements DnoCache {
    * per bucket in memory up to FLUSH_ENTRIES at a time and appended to the staging buckets, so a list of any
    * size is written in about (size / FLUSH_ENTRIES) passes over the buckets, with no object per entry.
    */
-  private async replaceFrom(version: number, groups: AsyncIterable<DnoEntryGroup>, count: number): Promise<void> {
+  private async replaceFrom(version: number, groups: AsyncIterable<DnoEntryGroup>, count: number, list: string | undefined): Promise<void> {
     const currentValue = await this.redis.get(this.key('gen'));
     const current = currentValue ? parseGeneration(currentValue) : { gen: 0, buckets: bucketsFor(0) };
     const exists = currentValue !== null;
@@ -228,6 +244,8 @@ export class RedisDnoCache implements DnoCache {
       .set(this.key('gen'), formatGeneration(staging))
       .set(this.key('version'), String(version))
       .del(this.key('staging'));
+    if (list === undefined) tx.del(this.key('list'));
+    else tx.set(this.key('list'), list);
     if (exists) tx.unlink(...this.keysOf(current));
     tx.publish(this.key('changed'), String(version));
     if ((await tx.exec()) === null) throw new StoreUnavailableError(CONCURRENT_REPLACE);

@@ -16,7 +16,7 @@ import type { KeyPair } from '../../proto/keys.js';
 import { publicKeyFromRaw } from '../../proto/keys.js';
 import { readCoList } from './colist.js';
 import { DnoFileError } from './file-error.js';
-import { readListFile } from './listfile.js';
+import { readListPart } from './listfile.js';
 import { LiveDno } from './live.js';
 import { MemoryDnoCache } from './memory-cache.js';
 import { dnoMetrics } from './metrics.js';
@@ -45,7 +45,7 @@ export async function startDno(
   const live = new LiveDno({
     cache,
     log,
-    ...(file && { local: await readListFile(file) }),
+    ...(file && { local: await readListPart(file) }),
     ...(cfg.dno.coFile && { co: await readCoList(cfg.dno.coFile) }),
   });
   await live.start();
@@ -70,10 +70,10 @@ export async function startDno(
   if (file) {
     watchFile(file, { interval: LOCAL_POLL_MS }, (now, before) => {
       if (now.mtimeMs === before.mtimeMs && now.size === before.size) return;
-      readListFile(file).then(
-        (entries) => {
-          log.info({ file, entries: entries.length }, 'local DNO list reloaded');
-          return live.setLocal(entries);
+      readListPart(file).then(
+        (part) => {
+          live.setLocal(part);
+          log.info({ file, numbers: part.numbers, intervals: part.intervals }, 'local DNO list reloaded');
         },
         (err: unknown) => {
           const errors = err instanceof DnoFileError ? err.errors : undefined;

@@ -6,7 +6,9 @@
  * signed poll): the hub answers at once when the list moved on, or as soon as it does, so a change reaches the
  * site in well under a second. A delta is applied as one step; a whole list is streamed into the cache chunk by
  * chunk (DnoCache.replace). Nothing is applied unless the hub's seal over the stream verifies
- * (proto/dno-sync.ts). Failures back off (1 s doubling to 30 s) and never stop the loop; the last synced list
+ * (proto/dno-sync.ts). A version counts within its hub list (the list id the hub chose when it made the list):
+ * the poll names the list the cache holds, and a delta is applied only to a copy of that same list, so a site
+ * whose hub was wiped and rebuilt takes the whole new list instead of believing itself current. Failures back off (1 s doubling to 30 s) and never stop the loop; the last synced list
  * stays in force meanwhile.
  */
 import { randomUUID, type KeyObject } from 'node:crypto';
@@ -121,8 +123,9 @@ export class DnoSync {
 
   /** One poll: apply what the hub sends, if the cache is still where it was when the poll began. */
   private async syncOnce(): Promise<void> {
-    const since = await this.o.cache.version();
-    const poll = sign({}, { iss: this.o.provider, aud: this.o.hubId, typ: DNO_POLL_TYPE, key: this.o.key });
+    // The version counts within its list: the hub sends the whole list to a copy of another one.
+    const { list, version: since } = await this.o.cache.position();
+    const poll = sign(list === null ? {} : { list }, { iss: this.o.provider, aud: this.o.hubId, typ: DNO_POLL_TYPE, key: this.o.key });
     const url = `${this.o.hubUrl.replace(/\/$/, '')}${DNO_SYNC_PATH}?since=${since}&wait=${this.o.waitSec}`;
     const res = await request(url, {
       dispatcher: this.http,
@@ -139,7 +142,8 @@ export class DnoSync {
     try {
       const head = await stream.head();
       if (head.full) await this.replace(head, stream);
-      else await this.applyDelta(head, stream, since);
+      else if (head.list !== undefined && head.list === list) await this.applyDelta(head, stream, since);
+      else throw new DnoSyncError(1, `a delta of list ${String(head.list)}, this site holds list ${String(list)}`);
     } finally {
       // A stream left unread (a refused delta, an error) must not hold the connection.
       body.destroy();
@@ -152,7 +156,7 @@ export class DnoSync {
     const renew = setInterval(() => void this.o.cache.acquireSyncLease(this.owner, this.leaseMs).catch(() => undefined), this.leaseMs / 3);
     let entries = 0;
     try {
-      await this.o.cache.replace(head.version, stream.adds((n) => (entries += n)), head.count ?? 0);
+      await this.o.cache.replace(head.version, stream.adds((n) => (entries += n)), head.count ?? 0, head.list);
     } finally {
       clearInterval(renew);
     }

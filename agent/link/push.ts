@@ -51,9 +51,10 @@ export class PushEndpoint {
     let accepted = 0;
     for (const [index, jws] of queries.entries()) {
       try {
-        const query = await this.link.open(jws);
-        accepted++;
-        this.track(this.link.answer(query));
+        for (const query of await this.link.open(jws)) {
+          accepted++;
+          this.track(this.link.answer(query));
+        }
       } catch (err) {
         refused.push({ index, reason: err instanceof Error ? err.message : String(err) });
       }

@@ -4,7 +4,11 @@
  * learns one — same record (policy.ts), ingress = the mirrored packet's source address and port from the HEP
  * chunks — and queued for the call index. Passive: it never sends anything back, and a bad packet is counted,
  * never fatal. UDP (one datagram, one packet) or TCP (packets framed by their length).
+ *
+ * Who may feed it: `allowFrom` (by the capture agent's address, not the source a packet claims) and `authKey`
+ * (HEP chunk 14, the capture password); what fails either is dropped and counted (hoptrace_sip_refused_total).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -13,12 +17,14 @@ import type { AgentConfig } from '../../config/agent.js';
 import type { ListenAddress } from '../../config/listen.js';
 import type { CallIndex } from '../calls/store.js';
 import type { DnoSnapshot } from '../dno/snapshot.js';
-import { captureTimeMs, decodeHep, HepError, HepFramer } from './hep.js';
+import { captureTimeMs, decodeHep, HepError, HepFramer, type HepPacket } from './hep.js';
 import { attachIdentity, type IdentityOptions } from './identity.js';
-import { sipMetrics, type SipMetrics } from './metrics.js';
+import { ConnectionLimit } from './connection-limit.js';
+import { type RefusedReason, sipMetrics, type SipMetrics } from './metrics.js';
 import { parseSip } from './parser.js';
 import { policyContextOf, type PolicyContext, recordInvite } from './policy.js';
 import { CallRecorder, type RecorderOptions } from './recorder.js';
+import { type AddressTest, admitFrom, warnIfOpen } from './source-filter.js';
 
 /** What became of a received packet. */
 export type HepOutcome = 'invite' | 'other' | 'not_sip' | 'bad_hep' | 'bad_sip';
@@ -38,6 +44,12 @@ export interface HepCollectorOptions {
   recorder?: Pick<RecorderOptions, 'batchSize' | 'flushMs' | 'capacity' | 'retryMs' | 'maxRetryMs'>;
   /** TCP connections closed after this long without a byte. Default 120 s. */
   idleMs?: number;
+  /** TCP connections open at once, as for SIP over TCP (connection-limit.ts). Default 2,048. */
+  maxConnections?: number;
+  /** Networks (canonical CIDRs) of the capture agents whose packets are taken; absent: every source. */
+  allowFrom?: readonly string[];
+  /** The capture password every packet must carry in its auth key chunk; absent: not checked. */
+  authKey?: string;
 }
 
 export interface HepCollector {
@@ -62,6 +74,10 @@ export async function startHep(
   return startHepCollector({
     listen: cfg.hep.listen,
     recvBufferBytes: cfg.sip.recvBufferBytes,
+    idleMs: cfg.hep.tcp.idleSec * 1000,
+    maxConnections: cfg.hep.tcp.maxConnections,
+    ...(cfg.hep.allowFrom && { allowFrom: cfg.hep.allowFrom }),
+    ...(cfg.hep.authKey !== undefined && { authKey: cfg.hep.authKey }),
     policy: policyContextOf(cfg, parts.dno, 'hep'),
     index: parts.index,
     registry: parts.metrics,
@@ -78,6 +94,10 @@ export async function startHepCollector(o: HepCollectorOptions): Promise<HepColl
   const recorder = new CallRecorder({ index: o.index, log, ...(metrics && { metrics }), ...o.recorder });
   const unprobe = metrics?.queueProbe(() => recorder.queued);
   const seen = new RecentKeys(REPEAT_WINDOW_MS);
+  const transport = o.listen.transport;
+  const refused = (reason: RefusedReason) => metrics?.refused(o.policy.source, transport, reason);
+  const admit = admitFrom(o.allowFrom, () => refused('not_allowed'));
+  const authentic = o.authKey === undefined ? undefined : authKeyTest(o.authKey);
 
   const count = (outcome: HepOutcome, detail?: string) => {
     counts[outcome]++;
@@ -85,18 +105,22 @@ export async function startHepCollector(o: HepCollectorOptions): Promise<HepColl
     if (detail !== undefined) log.debug({ outcome, detail }, 'HEP packet not learned');
   };
 
-  const handle = (packet: Buffer) => {
+  /** Takes one packet; true when it is genuine HEP from a capture agent (with the auth key): the sender proved itself. */
+  const handle = (packet: Buffer): boolean => {
     try {
-      learn(packet);
+      const hep = decodeHep(packet);
+      if (hep instanceof HepError) return (count('bad_hep', hep.reason), false);
+      if (authentic && !authentic(hep.authKey)) return (refused('bad_auth'), false);
+      learn(hep);
+      return true;
     } catch (err) {
       // Not expected (every step is total); the collector must keep taking packets.
       log.error({ err }, 'HEP packet handling failed');
+      return false;
     }
   };
 
-  function learn(packet: Buffer): void {
-    const hep = decodeHep(packet);
-    if (hep instanceof HepError) return count('bad_hep', hep.reason);
+  function learn(hep: HepPacket): void {
     if (hep.payloadType !== undefined && hep.payloadType !== PAYLOAD_SIP) return count('not_sip');
     if (hep.srcIp === undefined || hep.srcPort === undefined) return count('bad_hep', 'no source address or port chunk');
     const parsed = parseSip(hep.payload);
@@ -118,10 +142,12 @@ export async function startHepCollector(o: HepCollectorOptions): Promise<HepColl
     count('invite');
   }
 
+  warnIfOpen(o.listen, o.allowFrom, 'hep.allowFrom', log);
   let close: () => Promise<void>;
   let port: number;
   try {
-    ({ close, port } = o.listen.transport === 'udp' ? await listenUdp(o, handle, log) : await listenTcp(o, handle, () => count('bad_hep', 'TCP stream lost its HEP framing'), log));
+    ({ close, port } =
+      transport === 'udp' ? await listenUdp(o, handle, admit, log) : await listenTcp(o, handle, admit, () => count('bad_hep', 'TCP stream lost its HEP framing'), log));
   } catch (err) {
     await recorder.stop();
     unprobe?.();
@@ -143,10 +169,12 @@ export async function startHepCollector(o: HepCollectorOptions): Promise<HepColl
 
 type Listening = { close: () => Promise<void>; port: number };
 
-async function listenUdp(o: HepCollectorOptions, handle: (packet: Buffer) => void, log: Logger): Promise<Listening> {
+async function listenUdp(o: HepCollectorOptions, handle: (packet: Buffer) => boolean, admit: AddressTest | undefined, log: Logger): Promise<Listening> {
   const wanted = o.recvBufferBytes ?? 8 * 1024 * 1024;
   const socket = dgram.createSocket({ type: net.isIP(o.listen.host) === 6 ? 'udp6' : 'udp4', recvBufferSize: wanted });
-  socket.on('message', handle);
+  socket.on('message', (packet, rinfo) => {
+    if (!admit || admit(rinfo.address)) handle(packet);
+  });
   socket.on('error', (err) => log.warn({ err }, 'HEP socket error'));
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -161,11 +189,17 @@ async function listenUdp(o: HepCollectorOptions, handle: (packet: Buffer) => voi
   return { port: socket.address().port, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
 }
 
-async function listenTcp(o: HepCollectorOptions, handle: (packet: Buffer) => void, lostFraming: () => void, log: Logger): Promise<Listening> {
-  const sockets = new Set<net.Socket>();
+async function listenTcp(
+  o: HepCollectorOptions,
+  handle: (packet: Buffer) => boolean,
+  admit: AddressTest | undefined,
+  lostFraming: () => void,
+  log: Logger,
+): Promise<Listening> {
+  const limit = new ConnectionLimit(o.maxConnections ?? 2_048, () => log.debug('HEP TCP connection evicted at the connection limit'));
   const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    if (admit && !admit(socket.remoteAddress ?? '')) return void socket.destroy();
+    if (!limit.admit(socket)) return;
     socket.setTimeout(o.idleMs ?? 120_000, () => socket.destroy());
     socket.on('error', () => socket.destroy());
     const framer = new HepFramer();
@@ -176,7 +210,8 @@ async function listenTcp(o: HepCollectorOptions, handle: (packet: Buffer) => voi
         socket.destroy();
         return;
       }
-      for (const packet of packets) handle(packet);
+      // Only a genuine packet protects the connection from eviction: junk or a wrong auth key does not.
+      for (const packet of packets) if (handle(packet)) limit.proven(socket);
     });
   });
   server.on('error', (err) => log.warn({ err }, 'HEP TCP server error'));
@@ -191,10 +226,16 @@ async function listenTcp(o: HepCollectorOptions, handle: (packet: Buffer) => voi
     port: (server.address() as net.AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        limit.destroyAll();
         server.close(() => resolve());
       }),
   };
+}
+
+/** Compared as SHA-256 digests: constant time, and the key's length is not given away either. */
+function authKeyTest(key: string): (given: Buffer | undefined) => boolean {
+  const wanted = createHash('sha256').update(key, 'utf8').digest();
+  return (given) => given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), wanted);
 }
 
 const counters = new WeakMap<Registry, Record<HepOutcome, Counter.Internal>>();

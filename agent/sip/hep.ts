@@ -24,6 +24,8 @@ export interface HepPacket {
   captureId?: number;
   correlationId?: string;
   nodeName?: string;
+  /** Auth key (capture password) the capture agent sent (chunk 14): a view of the input. */
+  authKey?: Buffer;
   /** The captured message (chunk 15): a view of the input, not a copy. */
   payload: Buffer;
 }
@@ -80,6 +82,7 @@ export function decodeHep(buf: Buffer): HepPacket | HepError {
   let captureId: number | undefined;
   let correlationId: string | undefined;
   let nodeName: string | undefined;
+  let authKey: Buffer | undefined;
   let payload: Buffer | undefined;
 
   for (let at = HEP_HEADER_BYTES; at < end; ) {
@@ -114,10 +117,11 @@ export function decodeHep(buf: Buffer): HepPacket | HepError {
       case 10: timeUsec = buf.readUInt32BE(v); break;
       case 11: payloadType = buf[v]; break;
       case 12: captureId = buf.readUInt32BE(v); break;
+      case 14: authKey = buf.subarray(v, v + size); break;
       case 15: payload = buf.subarray(v, v + size); break;
       case 17: correlationId = buf.toString('latin1', v, v + size); break;
       case 19: nodeName = buf.toString('latin1', v, v + size); break;
-      default: // 14 auth key, 16 compressed payload, 18 VLAN, 20+ …: not needed to learn a call.
+      default: // 16 compressed payload, 18 VLAN, 20+ …: not needed to learn a call.
     }
   }
   if (!payload) return new HepError('no payload chunk (type 15)');
@@ -134,6 +138,7 @@ export function decodeHep(buf: Buffer): HepPacket | HepError {
   if (captureId !== undefined) packet.captureId = captureId;
   if (correlationId !== undefined) packet.correlationId = correlationId;
   if (nodeName !== undefined) packet.nodeName = nodeName;
+  if (authKey !== undefined) packet.authKey = authKey;
   return packet;
 }
 

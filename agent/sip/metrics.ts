@@ -8,7 +8,9 @@ import type { CallSource } from '../../proto/messages.js';
 import type { Decision } from '../dno/decide.js';
 import type { SipParseError } from './parser.js';
 
-export type TcpCloseReason = 'oversize' | 'framing' | 'idle' | 'backlog';
+export type TcpCloseReason = 'oversize' | 'framing' | 'idle' | 'backlog' | 'evicted';
+/** Why traffic was dropped unread: a source outside `allowFrom`, a HEP packet without the right auth key. */
+export type RefusedReason = 'not_allowed' | 'bad_auth';
 
 export interface SipMetrics {
   /** One decided INVITE: its action (continue, block, monitor) and DNO category ('none' when none matched). */
@@ -23,6 +25,8 @@ export interface SipMetrics {
   /** Calls never indexed: the queue overflowed while the store was down, or the index refused the record. */
   dropped(reason: 'overflow' | 'refused', n: number): void;
   tcpClosed(reason: TcpCloseReason): void;
+  /** One datagram, HEP packet or TCP connection dropped without an answer. */
+  refused(source: CallSource, transport: 'udp' | 'tcp', reason: RefusedReason): void;
   /** Report a recorder's queue length when scraped, until the returned function is called. */
   queueProbe(probe: () => number): () => void;
 }
@@ -30,6 +34,8 @@ export interface SipMetrics {
 const ACTIONS = ['continue', 'block', 'monitor'] as const;
 const METHODS = ['INVITE', 'ACK', 'OPTIONS', 'CANCEL'] as const;
 const CATEGORIES = ['none', 'listed', 'invalid', 'unallocated', 'unassigned'] as const;
+/** The counted methods as an object without a prototype, so that `method in` is a safe hash lookup. */
+const METHOD_INDEX: Readonly<Record<string, true>> = Object.assign(Object.create(null) as Record<string, true>, Object.fromEntries(METHODS.map((m) => [m, true])));
 type InviteChildren = Record<string, Record<string, Counter.Internal>>;
 
 const perRegistry = new WeakMap<Registry, SipMetrics>();
@@ -75,8 +81,14 @@ function createMetrics(registry: Registry): SipMetrics {
   });
   const tcpClosed = new Counter({
     name: 'hoptrace_sip_tcp_closed_total',
-    help: 'SIP TCP connections closed by the server: oversize message, broken framing, idle, backlog (answers not read)',
+    help: 'SIP TCP connections closed by the server: oversize message, broken framing, idle, backlog (answers not read), evicted (at the connection limit, never having completed a message)',
     labelNames: ['reason'],
+    registers,
+  });
+  const refused = new Counter({
+    name: 'hoptrace_sip_refused_total',
+    help: 'Datagrams, HEP packets and TCP connections dropped silently, by call source, transport and reason: not_allowed (source not in allowFrom), bad_auth (HEP auth key missing or wrong)',
+    labelNames: ['source', 'transport', 'reason'],
     registers,
   });
   const probes = new Set<() => number>();
@@ -105,14 +117,26 @@ function createMetrics(registry: Registry): SipMetrics {
     return children;
   };
 
+  const requestChildren = new Map<string, Record<string, Counter.Internal>>();
+  const requestChildrenOf = (source: string): Record<string, Counter.Internal> => {
+    let children = requestChildren.get(source);
+    if (!children) {
+      children = {};
+      for (const method of [...METHODS, 'other']) children[method] = requests.labels(source, method);
+      requestChildren.set(source, children);
+    }
+    return children;
+  };
+
   return {
     invite: (source, decision) => childrenOf(source)[decision.action]![decision.category ?? 'none']!.inc(),
-    request: (source, method) => requests.labels(source, (METHODS as readonly string[]).includes(method) ? method : 'other').inc(),
+    request: (source, method) => requestChildrenOf(source)[method in METHOD_INDEX ? method : 'other']!.inc(),
     parseError: (source, code) => parseErrors.labels(source, String(code)).inc(),
     responseTime: (seconds) => responseSeconds.observe(seconds),
     recorded: (n) => recorded.inc(n),
     dropped: (reason, n) => dropped.labels(reason).inc(n),
     tcpClosed: (reason) => tcpClosed.labels(reason).inc(),
+    refused: (source, transport, reason) => refused.labels(source, transport, reason).inc(),
     queueProbe: (probe) => {
       const own = () => probe();
       probes.add(own);

@@ -16,16 +16,21 @@ import type { SipMessage } from './parser.js';
 import { policyContextOf, type InviteAnswer, type PolicyContext } from './policy.js';
 import { CallRecorder, type RecorderOptions } from './recorder.js';
 import { answerSip, type SipTransport } from './responder.js';
+import { admitFrom, warnIfOpen } from './source-filter.js';
 import { startTcpListener, type TcpListenerOptions } from './tcp.js';
 import { startUdpListener, type SipHandler, type SipListener, type SipPeer } from './udp.js';
 
 export interface PolicyServerOptions {
   listen: readonly ListenAddress[];
   recvBufferBytes: number;
+  /** UDP SO_SNDBUF requested; absent: the system default. */
+  sendBufferBytes?: number;
   policy: PolicyContext;
   index: CallIndex;
   metrics: SipMetrics;
   log: Logger;
+  /** Networks (canonical CIDRs) whose datagrams and connections are taken; absent: every source. */
+  allowFrom?: readonly string[];
   tcp?: Pick<TcpListenerOptions, 'idleMs' | 'maxMessageBytes' | 'maxConnections' | 'maxBacklogBytes'>;
   recorder?: Pick<RecorderOptions, 'batchSize' | 'flushMs' | 'capacity' | 'retryMs' | 'maxRetryMs'>;
   /** Decode (and verify, with certificates) the SHAKEN Identity of each learned call; absent: not recorded. */
@@ -47,6 +52,9 @@ export async function startSipPolicy(
   return startPolicyServer({
     listen: cfg.sip.listen,
     recvBufferBytes: cfg.sip.recvBufferBytes,
+    sendBufferBytes: cfg.sip.sendBufferBytes,
+    ...(cfg.sip.allowFrom && { allowFrom: cfg.sip.allowFrom }),
+    tcp: { maxMessageBytes: cfg.sip.tcp.maxMessageBytes, idleMs: cfg.sip.tcp.idleSec * 1000, maxConnections: cfg.sip.tcp.maxConnections },
     policy: policyContextOf(cfg, parts.dno, 'sip'),
     index: parts.index,
     metrics: sipMetrics(parts.metrics),
@@ -68,10 +76,12 @@ export async function startPolicyServer(o: PolicyServerOptions): Promise<PolicyS
   try {
     for (const address of o.listen) {
       const handle = handler(address.transport, o);
-      const common = { host: address.host, port: address.port, handle, log };
+      warnIfOpen(address, o.allowFrom, 'sip.allowFrom', log);
+      const admit = admitFrom(o.allowFrom, () => o.metrics.refused(o.policy.source, address.transport, 'not_allowed'));
+      const common = { host: address.host, port: address.port, handle, log, ...(admit && { admit }) };
       listeners.push(
         address.transport === 'udp'
-          ? await startUdpListener({ ...common, recvBufferBytes: o.recvBufferBytes })
+          ? await startUdpListener({ ...common, recvBufferBytes: o.recvBufferBytes, ...(o.sendBufferBytes !== undefined && { sendBufferBytes: o.sendBufferBytes }) })
           : await startTcpListener({ ...common, ...o.tcp, onClose: (reason) => o.metrics.tcpClosed(reason) }),
       );
     }

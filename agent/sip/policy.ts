@@ -17,7 +17,8 @@ import { decide, type DecideContext, type Decision } from '../dno/decide.js';
 import type { DnoSnapshot } from '../dno/snapshot.js';
 import type { SipMessage } from './message.js';
 import type { NameAddr } from './name-addr.js';
-import { buildResponse, type ResponseSource } from './response.js';
+import { paiTrust, type PaiTrust } from './pai-trust.js';
+import { buildResponse, headerLine, type ResponseSource } from './response.js';
 import type { SipUri } from './uri.js';
 
 export type CallingFrom = 'pai' | 'from';
@@ -30,6 +31,8 @@ export interface PolicySettings {
   block: { code: BlockCode; reasonText: string };
   /** P-Asserted-Identity (falling back to From) or From only. */
   callingFrom: CallingFrom;
+  /** Peers whose PAI is believed (pai-trust.ts); from any other, From is read. Absent: every peer. */
+  trustPai?: PaiTrust;
 }
 
 /** Built once per call source (policyContext); `dno.snapshot` may be a getter that follows the live list. */
@@ -41,8 +44,9 @@ export interface PolicyContext {
   readonly continueStatus: number;
   readonly continueReason: string;
   readonly blockReason: string;
-  /** The block answer's Reason header value: the same for every call, made once. */
-  readonly blockReasonHeader: string;
+  /** The block answer's added headers (Reason), as pairs and in wire form: the same for every call, made once. */
+  readonly blockHeaders: [string, string][];
+  readonly blockHeaderLines: string;
 }
 
 /** The packet's source (the ingress) and when the INVITE was seen, UTC epoch ms. */
@@ -80,7 +84,12 @@ export function policyContextOf(
   source: CallSource,
 ): PolicyContext {
   const { sip } = cfg;
-  const settings: PolicySettings = { continueMode: sip.continue.mode, block: sip.block, callingFrom: sip.callingFrom };
+  const settings: PolicySettings = {
+    continueMode: sip.continue.mode,
+    block: sip.block,
+    callingFrom: sip.callingFrom,
+    trustPai: paiTrust(sip.trustPaiFrom),
+  };
   const dno: DecideContext = {
     get snapshot() {
       return live.snapshot;
@@ -94,6 +103,7 @@ export function policyContextOf(
 export function policyContext(settings: PolicySettings, dno: DecideContext, source: CallSource): PolicyContext {
   // RFC 3326 text is a quoted-string: escape what would end it.
   const text = settings.block.reasonText.replace(/[\\"]/g, '\\$&');
+  const blockReasonHeader = `Q.850;cause=21;text="${text}"`;
   return {
     settings,
     dno,
@@ -101,34 +111,44 @@ export function policyContext(settings: PolicySettings, dno: DecideContext, sour
     continueStatus: Number(settings.continueMode),
     continueReason: CONTINUE_REASONS[settings.continueMode],
     blockReason: BLOCK_REASONS[settings.block.code],
-    blockReasonHeader: `Q.850;cause=21;text="${text}"`,
+    blockHeaders: [['Reason', blockReasonHeader]],
+    blockHeaderLines: headerLine('Reason', blockReasonHeader),
   };
 }
 
 /** Decide on a parsed INVITE and build its final answer and the record of the call. */
 export function decideInvite(msg: SipMessage, src: InviteSource, ctx: PolicyContext): InviteAnswer {
-  const calling = callingNumber(msg, ctx.settings.callingFrom);
+  const calling = callingNumber(msg, callingFromPeer(ctx.settings, src.address));
   const calledRaw = msg.uri ?? '';
   const decision = decide({ calling, called: calledRaw }, ctx.dno);
   let status: number;
   let reason: string;
   let headers: [string, string][];
+  let headerLines: string | undefined;
   if (decision.action === 'block') {
     status = ctx.settings.block.code;
     reason = ctx.blockReason;
-    headers = [['Reason', ctx.blockReasonHeader]];
+    headers = ctx.blockHeaders;
+    headerLines = ctx.blockHeaderLines;
   } else {
     status = ctx.continueStatus;
     reason = ctx.continueReason;
-    headers = status === 302 ? [['Contact', `<${calledRaw}>`]] : [];
+    const contact = `<${calledRaw}>`;
+    headers = status === 302 ? [['Contact', contact]] : [];
+    headerLines = status === 302 ? headerLine('Contact', contact) : undefined;
   }
-  const response = buildResponse(msg, status, reason, { headers }, src);
+  const response = buildResponse(msg, status, reason, headerLines === undefined ? {} : { headerLines }, src);
   return { status, reason, headers, response, decision, calling, record: recordOf(msg, src, calling, calledRaw, ctx.source) };
 }
 
 /** The record of an INVITE seen but not answered (HEP mirrors): no DNO decision, no response built. */
 export function recordInvite(msg: SipMessage, src: InviteSource, ctx: PolicyContext): CallRecord | null {
-  return recordOf(msg, src, callingNumber(msg, ctx.settings.callingFrom), msg.uri ?? '', ctx.source);
+  return recordOf(msg, src, callingNumber(msg, callingFromPeer(ctx.settings, src.address)), msg.uri ?? '', ctx.source);
+}
+
+/** Where the calling number of a message from `address` is read: PAI only when configured and the peer is trusted. */
+function callingFromPeer(settings: PolicySettings, address: string): CallingFrom {
+  return settings.callingFrom === 'pai' && settings.trustPai !== undefined && !settings.trustPai(address) ? 'from' : settings.callingFrom;
 }
 
 /**

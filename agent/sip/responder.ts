@@ -5,7 +5,7 @@
  *
  *   INVITE → the DNO decision (policy.ts), whatever it Requires: a redirect server sends no provisional
  *            answers, so no extension comes into play, and refusing one would switch DNO off for that SBC
- *   ACK → absorbed (it acknowledges our non-2xx answer)
+ *   ACK → absorbed unparsed (it acknowledges our non-2xx answer; nothing in it could change that)
  *   OPTIONS → 200 (SBCs ping the policy route), 420 when it Requires an extension (RFC 3261 §8.2.2.3)
  *   CANCEL → 200 (the INVITE was answered at once anyway)
  *   other known methods → 405 with Allow         unknown methods → 501
@@ -42,6 +42,8 @@ const NOTHING: SipAnswer = { response: null };
 const ACK_ABSORBED: SipAnswer = { response: null, method: 'ACK' };
 
 export function answerSip(buf: Buffer, src: InviteSource, transport: SipTransport, ctx: PolicyContext): SipAnswer {
+  // Every call sends an ACK for our final answer: absorbed unread, it costs nothing next to the INVITE.
+  if (isAck(buf)) return ACK_ABSORBED;
   const parsed = parseSip(buf, { transport });
   if (!parsed.ok) return answerFault(parsed.error, src);
   const msg = parsed.msg;
@@ -69,6 +71,18 @@ export function answerSip(buf: Buffer, src: InviteSource, transport: SipTranspor
       return { response, method: msg.method as string };
     }
   }
+}
+
+const A = 0x41;
+const C = 0x43;
+const K = 0x4b;
+const SP = 0x20;
+
+/** The start line names the ACK method (case-sensitive, RFC 3261 §7.1), after any keep-alive CRLFs. */
+function isAck(buf: Buffer): boolean {
+  let i = 0;
+  while (i < buf.length && (buf[i] === 13 || buf[i] === 10)) i++;
+  return buf[i] === A && buf[i + 1] === C && buf[i + 2] === K && buf[i + 3] === SP;
 }
 
 /** A request that can be answered (a Via to answer along, not an ACK) gets the parser's code and reason. */

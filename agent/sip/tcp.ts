@@ -11,7 +11,9 @@
  */
 import net from 'node:net';
 import type { Logger } from 'pino';
+import { ConnectionLimit } from './connection-limit.js';
 import type { TcpCloseReason } from './metrics.js';
+import { PartialMessage } from './tcp-partial.js';
 import type { SipHandler, SipListener, SipPeer, SipReply } from './udp.js';
 
 export interface TcpListenerOptions {
@@ -25,8 +27,13 @@ export interface TcpListenerOptions {
   idleMs?: number;
   /** Answers waiting to be sent on one connection beyond which it is closed. Default 1 MiB. */
   maxBacklogBytes?: number;
-  /** Connections open at once, beyond which new ones are refused. Default 2,048. */
+  /**
+   * Connections open at once. Default 2,048. Beyond it a new one closes the oldest that has not completed a
+   * message in its first 2 s, or is refused when there is none.
+   */
   maxConnections?: number;
+  /** false: a new connection from this address is closed unread (the caller counts it). Absent: all taken. */
+  admit?: (address: string) => boolean;
   onClose?: (reason: TcpCloseReason) => void;
 }
 
@@ -37,8 +44,11 @@ const PONG = Buffer.from('\r\n', 'latin1');
 /** A Content-Length line (long or compact form) of a header section; `g` to see a repeated one. */
 const CONTENT_LENGTH = /\r\n(?:content-length|l)[ \t]*:[ \t]*([^\r]*?)[ \t]*(?=\r\n)/gi;
 
-/** Where the next message ends, or why the stream cannot be framed. */
-type Frame = { end: number } | { wait: true } | { fault: TcpCloseReason; end?: number };
+/**
+ * Where the next message ends, or why the stream cannot be framed. A wait for the body carries the message's
+ * end, so that the bytes still to come need not be framed again.
+ */
+type Frame = { end: number } | { wait: true; end?: number } | { fault: TcpCloseReason; end?: number };
 
 /**
  * Frames the message starting at `start` (after any keep-alive CRLFs): its end, a wait for more bytes, or a fault.
@@ -60,19 +70,22 @@ export function frameMessage(buf: Buffer, start: number, maxBytes: number): Fram
   if (seen !== 1 || length < 0) return { fault: 'framing', end: bodyStart };
   const end = bodyStart + length;
   if (end - start > maxBytes) return { fault: 'oversize' };
-  return end <= buf.length ? { end } : { wait: true };
+  return end <= buf.length ? { end } : { wait: true, end };
 }
 
 export async function startTcpListener(o: TcpListenerOptions): Promise<SipListener> {
   const maxBytes = o.maxMessageBytes ?? 64 * 1024;
   const idleMs = o.idleMs ?? 120_000;
-  const connections = new Set<net.Socket>();
+  const limit = new ConnectionLimit(o.maxConnections ?? 2_048, () => o.onClose?.('evicted'));
   const server = net.createServer((socket) => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-    serve(socket, { ...o, maxBytes, idleMs, maxBacklog: o.maxBacklogBytes ?? 1024 * 1024 });
+    if (o.admit && !o.admit(socket.remoteAddress ?? '')) return void socket.destroy();
+    if (!limit.admit(socket)) return;
+    const handle: SipHandler = (message, peer, reply) => {
+      limit.proven(socket);
+      o.handle(message, peer, reply);
+    };
+    serve(socket, { ...o, handle, maxBytes, idleMs, maxBacklog: o.maxBacklogBytes ?? 1024 * 1024 });
   });
-  server.maxConnections = o.maxConnections ?? 2_048;
   server.on('error', (err) => o.log.warn({ err }, 'SIP TCP server error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -89,7 +102,7 @@ export async function startTcpListener(o: TcpListenerOptions): Promise<SipListen
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of connections) socket.destroy();
+        limit.destroyAll();
         server.close(() => resolve());
       }),
   };
@@ -115,14 +128,18 @@ function serve(socket: net.Socket, o: ConnectionOptions): void {
     if (reason === 'framing') socket.end();
     else socket.destroy();
   };
-  let pending: Buffer | null = null;
+  let partial: PartialMessage | null = null;
 
   socket.setNoDelay(true);
   socket.setTimeout(o.idleMs, () => close('idle'));
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk: Buffer) => {
-    const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-    pending = null;
+    if (partial) {
+      partial.push(chunk);
+      if (!partial.ready(o.maxBytes)) return;
+    }
+    const buf = partial ? partial.join() : chunk;
+    partial = null;
     let pos = 0;
     while (pos < buf.length && !socket.destroyed) {
       const start = skipCrlf(buf, pos);
@@ -131,7 +148,7 @@ function serve(socket: net.Socket, o: ConnectionOptions): void {
       if (pos === buf.length) break;
       const frame = frameMessage(buf, pos, o.maxBytes);
       if ('wait' in frame) {
-        pending = buf.subarray(pos);
+        partial = new PartialMessage(buf.subarray(pos), frame.end === undefined ? undefined : frame.end - pos);
         return;
       }
       if ('fault' in frame) {

@@ -33,7 +33,11 @@ export interface UdpListenerOptions {
   port: number;
   /** Requested SO_RCVBUF: a burst of INVITEs must not be dropped by the kernel before it is read. */
   recvBufferBytes: number;
+  /** Requested SO_SNDBUF: answers to a burst must not fail with ENOBUFS/EAGAIN while the kernel drains them. */
+  sendBufferBytes?: number;
   handle: SipHandler;
+  /** false: a datagram from this address is dropped unanswered (the caller counts it). Absent: all taken. */
+  admit?: (address: string) => boolean;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -55,7 +59,12 @@ function literalOnly(host: string, _family: unknown, callback: LookupCallback): 
 
 export async function startUdpListener(o: UdpListenerOptions): Promise<SipListener> {
   const type = isIP(o.host) === 6 ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, recvBufferSize: o.recvBufferBytes, lookup: literalOnly as never });
+  const socket = dgram.createSocket({
+    type,
+    recvBufferSize: o.recvBufferBytes,
+    ...(o.sendBufferBytes !== undefined && { sendBufferSize: o.sendBufferBytes }),
+    lookup: literalOnly as never,
+  });
   const reply: SipReply = (bytes, to) => {
     try {
       socket.send(bytes, to.port, to.address);
@@ -64,7 +73,9 @@ export async function startUdpListener(o: UdpListenerOptions): Promise<SipListen
       o.log.warn({ err, to }, 'SIP answer not sent');
     }
   };
-  socket.on('message', (msg, rinfo) => o.handle(msg, rinfo, reply));
+  socket.on('message', (msg, rinfo) => {
+    if (!o.admit || o.admit(rinfo.address)) o.handle(msg, rinfo, reply);
+  });
   // Send failures (ICMP unreachable surfacing as ECONNREFUSED and the like) must never stop the listener.
   socket.on('error', (err) => o.log.warn({ err }, 'SIP UDP socket error'));
   await new Promise<void>((resolve, reject) => {

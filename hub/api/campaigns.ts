@@ -11,15 +11,15 @@ import type { ApiDeps, HubEnv } from './context.js';
 import { jsonBody } from './json.js';
 import { mayRead } from './tracebacks.js';
 
-export function campaignsApi({ hub, now }: ApiDeps): Hono<HubEnv> {
+export function campaignsApi({ hub, now, tokens }: ApiDeps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.post('/:name/tracebacks', async (c) => {
-    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:write', now());
+    const t = await authorize(tokens, c.req.header('authorization'), 'trace:write', now());
     const started = await hub.startCampaign(c.req.param('name'), await jsonBody(c), t.id);
     return c.json({ campaign: c.req.param('name'), tracebacks: started.map((k) => ({ id: k.id, status: k.status })) }, 201);
   });
   r.get('/:name/graph', async (c) => {
-    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:read', now());
+    const t = await authorize(tokens, c.req.header('authorization'), 'trace:read', now());
     const name = c.req.param('name');
     const cases = (await hub.store.listCases({ campaign: name })).filter((k) => mayRead(t, k));
     return c.json(campaignGraph(name, cases));

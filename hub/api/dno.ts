@@ -25,7 +25,7 @@ import { NEVER_SYNCED } from '../dno/feed.js';
 import { DnoChangeRefused } from '../dno/master.js';
 import type { HubDno } from '../dno/open.js';
 import type { DnoChangeResult } from '../dno/store.js';
-import type { ApiDeps, HubEnv } from './context.js';
+import { type ApiDeps, type HubEnv, pollSignal } from './context.js';
 import { HttpError } from './errors.js';
 import { jsonBody } from './json.js';
 
@@ -35,7 +35,7 @@ const MAX_LIST = 10_000;
 const MAX_HISTORY = 1000;
 
 /** POST /v1/dno/imports, with its own body limit. */
-export function dnoImportApi({ service }: HubDno, { hub, now }: ApiDeps): Hono<HubEnv> {
+export function dnoImportApi({ service }: HubDno, { tokens, now }: ApiDeps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   const uploadLimit = bodyLimit({
     maxSize: IMPORT_BODY_BYTES,
@@ -47,7 +47,7 @@ export function dnoImportApi({ service }: HubDno, { hub, now }: ApiDeps): Hono<H
   });
   // The token first: nobody without dno:write gets a large body read.
   const mayWrite: MiddlewareHandler<HubEnv> = async (c, next) => {
-    c.set('token', await authorize(hub.store, c.req.header('authorization'), 'dno:write', now()));
+    c.set('token', await authorize(tokens, c.req.header('authorization'), 'dno:write', now()));
     await next();
   };
   r.post('/v1/dno/imports', mayWrite, uploadLimit, async (c) => {
@@ -67,9 +67,10 @@ export function dnoImportApi({ service }: HubDno, { hub, now }: ApiDeps): Hono<H
 }
 
 /** Everything else of the DNO list, people's and agents'. */
-export function dnoApi({ service, feed }: HubDno, { hub, now }: ApiDeps): Hono<HubEnv> {
+export function dnoApi({ service, feed }: HubDno, deps: ApiDeps): Hono<HubEnv> {
+  const { tokens, now } = deps;
   const r = new Hono<HubEnv>();
-  const reader = (c: Context<HubEnv>) => authorize(hub.store, c.req.header('authorization'), 'trace:read', now());
+  const reader = (c: Context<HubEnv>) => authorize(tokens, c.req.header('authorization'), 'trace:read', now());
 
   r.get('/v1/dno', async (c) => {
     await reader(c);
@@ -84,11 +85,11 @@ export function dnoApi({ service, feed }: HubDno, { hub, now }: ApiDeps): Hono<H
     return c.json({ entries });
   });
   r.post('/v1/dno/entries', async (c) => {
-    const who = await writer(hub, c, now());
+    const who = await writer(tokens, c, now());
     return changed(c, service.add(await jsonBody(c), who));
   });
   r.post('/v1/dno/removals', async (c) => {
-    const who = await writer(hub, c, now());
+    const who = await writer(tokens, c, now());
     return changed(c, service.remove(await jsonBody(c), who));
   });
   r.get('/v1/dno/export', async (c) => {
@@ -109,14 +110,14 @@ export function dnoApi({ service, feed }: HubDno, { hub, now }: ApiDeps): Hono<H
   r.get('/v1/agent/dno', async (c) => {
     const m = c.req.header('authorization')?.match(/^Hoptrace\s+(\S+)$/);
     if (!m?.[1]) throw new HttpError(401, 'missing signed poll (Authorization: Hoptrace <jws>)');
-    const provider = await feed.open(m[1]);
+    const poll = await feed.open(m[1]);
     const sinceText = c.req.query('since');
     const since = sinceText === undefined ? NEVER_SYNCED : count(sinceText, 0, Number.MAX_SAFE_INTEGER);
     const wait = Math.max(0, Math.min(Number(c.req.query('wait') ?? 0) || 0, MAX_WAIT_SEC));
-    if (wait > 0 && since !== NEVER_SYNCED) await feed.waitForChange(since, wait * 1000, c.req.raw.signal);
+    if (wait > 0 && since !== NEVER_SYNCED) await feed.waitForChange(poll, since, wait * 1000, pollSignal(c.req.raw, deps));
     // The agent hung up while the poll waited: nobody to stream the list to.
     if (c.req.raw.signal.aborted) return c.body(null, 204);
-    const body = textStream(feed.lines(provider, since));
+    const body = textStream(feed.lines(poll, since));
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
     const headers: Record<string, string> = { 'content-type': DNO_SYNC_CONTENT_TYPE };
     if (gzip) headers['content-encoding'] = 'gzip';
@@ -126,8 +127,8 @@ export function dnoApi({ service, feed }: HubDno, { hub, now }: ApiDeps): Hono<H
 }
 
 /** The token id of a caller that may change the list. */
-async function writer(hub: ApiDeps['hub'], c: Context<HubEnv>, now: number): Promise<string> {
-  return (await authorize(hub.store, c.req.header('authorization'), 'dno:write', now)).id;
+async function writer(tokens: ApiDeps['tokens'], c: Context<HubEnv>, now: number): Promise<string> {
+  return (await authorize(tokens, c.req.header('authorization'), 'dno:write', now)).id;
 }
 
 async function changed(c: Context<HubEnv>, change: Promise<DnoChangeResult>): Promise<Response> {

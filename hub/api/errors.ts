@@ -29,7 +29,8 @@ export function toResponse(err: unknown, c: Context): Response {
   return c.json(body, status);
 }
 
-function classify(err: unknown): [ContentfulStatusCode, { error: string; path?: string; code?: string }] {
+/** The status and body an error answers with (also per item of a batch, hub/api/agents.ts). */
+export function classify(err: unknown): [ContentfulStatusCode, { error: string; path?: string; code?: string }] {
   if (err instanceof MessageError) return [400, { error: err.message, path: err.path }];
   if (err instanceof KeyError) return [400, { error: err.message }];
   if (err instanceof HttpError) return [err.status, { error: err.message }];

@@ -7,13 +7,14 @@
  */
 import { Hono } from 'hono';
 import { authorize } from '../auth.js';
+import { FORWARD_QUESTION, TRACEBACK_QUESTION } from '../notify/notices.js';
 import type { ApiDeps, HubEnv } from './context.js';
 import { jsonBody } from './json.js';
 
-export function manualApi({ hub, now, publicUrl }: ApiDeps): Hono<HubEnv> {
+export function manualApi({ hub, now, tokens, publicUrl }: ApiDeps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.get('/', async (c) => {
-    await authorize(hub.store, c.req.header('authorization'), 'admin', now());
+    await authorize(tokens, c.req.header('authorization'), 'admin', now());
     const base = publicUrl?.replace(/\/$/, '') ?? new URL(c.req.url).origin;
     const pending = await hub.pendingManualHops();
     return c.json({ pending: pending.map(({ token, ...p }) => ({ ...p, url: `${base}/v1/manual/${token}` })) });
@@ -28,7 +29,9 @@ export function manualApi({ hub, now, publicUrl }: ApiDeps): Hono<HubEnv> {
       askedBy: hop.askedBy,
       call: { ...kase.call, windowSec: hop.attempts.at(-1)!.windowSec },
       deadline: new Date(link.expires).toISOString(),
-      question: 'Who handed this call to you?',
+      // A trace forward asks who holds a call-back number (hub/forward/), a traceback who handed the call over.
+      question: kase.forward ? FORWARD_QUESTION : TRACEBACK_QUESTION,
+      ...(kase.forward && { number: kase.forward.number }),
       answers: ['upstream', 'originated', 'not_found'],
       providers: others.map((p) => ({ id: p.id, name: p.name })),
     });

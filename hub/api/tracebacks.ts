@@ -22,7 +22,7 @@ export function mayRead(t: TokenRecord, c: Case): boolean {
 
 const Cancel = z.object({ reason: z.string().min(1).max(256).default('cancelled by the requester') });
 
-export function tracebacksApi({ hub, now }: ApiDeps): Hono<HubEnv> {
+export function tracebacksApi({ hub, now, tokens }: ApiDeps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   /** The case, if this token may see it; the same 404 for "absent" and "not yours": existence is not disclosed. */
   const readable = async (t: TokenRecord, id: string): Promise<Case> => {
@@ -31,12 +31,12 @@ export function tracebacksApi({ hub, now }: ApiDeps): Hono<HubEnv> {
     return kase;
   };
   r.post('/', async (c) => {
-    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:write', now());
+    const t = await authorize(tokens, c.req.header('authorization'), 'trace:write', now());
     const kase = await hub.startTraceback(await jsonBody(c), t.id);
     return c.json(kase, 201);
   });
   r.get('/', async (c) => {
-    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:read', now());
+    const t = await authorize(tokens, c.req.header('authorization'), 'trace:read', now());
     const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000);
     const status = c.req.query('status');
     const campaign = c.req.query('campaign');
@@ -44,16 +44,16 @@ export function tracebacksApi({ hub, now }: ApiDeps): Hono<HubEnv> {
     return c.json({ tracebacks: cases.filter((k) => mayRead(t, k)) });
   });
   r.get('/:id', async (c) => {
-    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:read', now());
+    const t = await authorize(tokens, c.req.header('authorization'), 'trace:read', now());
     return c.json(await readable(t, c.req.param('id')));
   });
   r.get('/:id/evidence', async (c) => {
-    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:read', now());
+    const t = await authorize(tokens, c.req.header('authorization'), 'trace:read', now());
     await readable(t, c.req.param('id'));
     return c.json(await hub.evidence(c.req.param('id')));
   });
   r.post('/:id/cancel', async (c) => {
-    const t = await authorize(hub.store, c.req.header('authorization'), 'trace:write', now());
+    const t = await authorize(tokens, c.req.header('authorization'), 'trace:write', now());
     const { reason } = parse(Cancel, await jsonBody(c));
     await readable(t, c.req.param('id'));
     return c.json(await hub.cancel(c.req.param('id'), `${reason} (${t.id})`));

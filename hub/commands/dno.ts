@@ -3,7 +3,7 @@
  *
  *   dno add TARGET... [--category C] [--reason TEXT] [--source NAME] [--why TEXT]
  *   dno remove TARGET... [--file FILE] [--category C] [--why TEXT] [--apply-good]
- *   dno import FILE|- [--category C] [--reason TEXT] [--source NAME] [--why TEXT] [--apply-good]
+ *   dno import FILE|- [--category C] [--reason TEXT] [--source NAME] [--why TEXT] [--apply-good] [--progress]
  *   dno list [--target N] [--category C] [--limit N]
  *   dno export [--format csv|lines] [--category C] [--out FILE]
  *   dno history [--limit N] [--before VERSION]
@@ -14,12 +14,14 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import { EntryDecoder } from '../../agent/dno/entry-codec.js';
 import type { LineProblem } from '../../agent/dno/file-error.js';
 import { scanListText } from '../../agent/dno/listfile.js';
 import { flags, UsageError } from '../../config/cli.js';
+import { Progress } from '../../config/progress.js';
 import { targetText } from '../../proto/dno-target.js';
 import { DnoCategory, type DnoEntry } from '../../proto/messages.js';
 import { type DnoChangeReply, DnoRefusedError } from '../dno/client.js';
@@ -40,6 +42,7 @@ const options = {
   before: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
+  progress: { type: 'boolean' },
 } as const;
 
 type Values = Partial<Record<keyof typeof options, string | boolean>>;
@@ -77,14 +80,15 @@ async function run(dno: DnoClient, sub: string | undefined, values: Values, posi
         const body = file === '-' ? await text(process.stdin) : await readFile(file, 'utf8');
         const reason = v('reason');
         const source = v('source');
-        const reply = await dno.import(body, {
+        const progress = Progress.forCommand('dno import', 'lines', values.progress === true);
+        const reply = await dno.import(progress ? uploading(body, progress) : body, {
           ...(category && { category }),
           ...(reason && { reason }),
           ...(source && { source }),
           ...(why && { why }),
           ...(file !== '-' && { file: basename(file) }),
           applyGood,
-        });
+        }).finally(() => progress?.end());
         return changed(reply, out);
       }
       case 'list': {
@@ -128,6 +132,40 @@ async function run(dno: DnoClient, sub: string | undefined, values: Values, posi
     out(`refused: ${err.message}\n${formatProblems(err.problems)}`);
     return 1;
   }
+}
+
+/** Upload slice by slice, counting the lines sent; once all are sent, say the hub is applying them. */
+const UPLOAD_SLICE = 256 * 1024;
+
+function uploading(body: string, progress: Progress): Readable {
+  const bytes = Buffer.from(body, 'utf8');
+  const total = lineCount(bytes);
+  progress.begin('uploading', total);
+  return Readable.from(
+    (function* () {
+      let sent = 0;
+      for (let at = 0; at < bytes.length; at += UPLOAD_SLICE) {
+        const slice = bytes.subarray(at, at + UPLOAD_SLICE);
+        yield slice;
+        sent += newlines(slice);
+        progress.update(sent);
+      }
+      progress.update(total);
+      progress.end();
+      progress.waiting('applying on the hub');
+    })(),
+    { objectMode: false },
+  );
+}
+
+function lineCount(bytes: Buffer): number {
+  return newlines(bytes) + (bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0);
+}
+
+function newlines(bytes: Buffer): number {
+  let n = 0;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 function changed(reply: DnoChangeReply, out: Out): number {

@@ -2,6 +2,7 @@
  * The DNO part of the hub API client (bearer token): hub/client.ts hands it out as `HubClient.dno()`. (The two
  * import each other; HubApiError is only used inside functions here, so either may load first.)
  */
+import type { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import type { LineProblem } from '../../agent/dno/file-error.js';
 import type { DnoCategory, DnoEntry } from '../../proto/messages.js';
@@ -59,7 +60,8 @@ export class DnoClient {
     return this.json('POST', '/v1/dno/removals', JSON.stringify({ targets, ...opts }));
   }
 
-  import(text: string, opts: DnoImportOptions = {}): Promise<DnoChangeReply> {
+  /** `text` may come as a stream (the CLI counts what it has sent); either way the hub applies it whole. */
+  import(text: string | Readable, opts: DnoImportOptions = {}): Promise<DnoChangeReply> {
     return this.json('POST', `/v1/dno/imports?${query(opts)}`, text, 'text/csv; charset=utf-8');
   }
 
@@ -78,7 +80,7 @@ export class DnoClient {
     for await (const chunk of res.body) yield chunk as string;
   }
 
-  private async json<T>(method: 'GET' | 'POST', path: string, body?: string, contentType = 'application/json'): Promise<T> {
+  private async json<T>(method: 'GET' | 'POST', path: string, body?: string | Readable, contentType = 'application/json'): Promise<T> {
     const res = await request(`${this.base}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': contentType }) },

@@ -26,17 +26,27 @@ export interface DnoFeedOptions {
 /** An agent that has never synced asks from this version: it gets the whole list. */
 export const NEVER_SYNCED = -1;
 
+/** A signed poll: who asks, and which list its version counts in (none before its first sync). */
+export interface DnoPoll {
+  provider: string;
+  list?: string;
+}
+
 export class DnoFeed {
   constructor(private readonly o: DnoFeedOptions) {}
 
-  /** The provider a signed poll speaks for; an EnvelopeError when it is not authentic, fresh and for this hub. */
-  async open(jws: string): Promise<string> {
+  /** The poll a signed poll makes; an EnvelopeError when it is not authentic, fresh and for this hub. */
+  async open(jws: string): Promise<DnoPoll> {
     const v = await verify(jws, { aud: this.o.hubId, typ: DNO_POLL_TYPE, keys: this.o.keys, jti: this.o.jti, now: (this.o.now ?? Date.now)() });
-    return v.claims.iss;
+    const list = (v.body as { list?: unknown } | null)?.list;
+    return { provider: v.claims.iss, ...(typeof list === 'string' && { list }) };
   }
 
-  /** Resolves when the list's version is no longer `since`, after `waitMs`, or when `signal` aborts. */
-  waitForChange(since: number, waitMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when the list's version is no longer `since` (or the list is not the poll's), after `waitMs`, or
+   * when `signal` aborts.
+   */
+  waitForChange(poll: DnoPoll, since: number, waitMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let done = false;
       const finish = () => {
@@ -51,29 +61,33 @@ export class DnoFeed {
       const off = this.o.store.onChange((v) => v !== since && finish());
       const timer = setTimeout(finish, waitMs);
       signal?.addEventListener('abort', finish, { once: true });
-      this.o.store.summary().then((s) => s.version !== since && finish(), finish);
+      this.o.store.summary().then((s) => (s.version !== since || s.list !== poll.list) && finish(), finish);
     });
   }
 
-  /** The sync stream for `provider` at version `since`, line by line. */
-  async *lines(provider: string, since: number): AsyncIterable<string> {
+  /**
+   * The sync stream for a poll at version `since`, line by line. A version of another list (the hub's store was
+   * wiped since) means nothing here: that agent takes the whole list.
+   */
+  async *lines(poll: DnoPoll, since: number): AsyncIterable<string> {
     const { store } = this.o;
     const writer = new DnoSyncWriter();
     const summary = await store.summary();
-    const behind = since === NEVER_SYNCED ? null : await store.deltaSince(since);
+    const list = summary.list;
+    const behind = since === NEVER_SYNCED || poll.list !== list ? null : await store.deltaSince(since);
     if (behind !== null && behind.delta.size <= summary.total) {
       const at = await this.madeAt(behind.version);
-      yield writer.head({ version: behind.version, full: false, since, ...(at && { at }) });
+      yield writer.head({ version: behind.version, full: false, since, list, ...(at && { at }) });
       const removed = [...behind.delta.remove];
       yield* this.groups(writer, 'remove', removed, null);
       yield* this.groups(writer, 'add', [...behind.delta.add.keys()], [...behind.delta.add.values()]);
     } else {
       const { version, chunks } = await store.read();
       const at = await this.madeAt(version);
-      yield writer.head({ version, full: true, count: summary.total, ...(at && { at }) });
+      yield writer.head({ version, full: true, list, count: summary.total, ...(at && { at }) });
       for await (const chunk of chunks) yield* this.groups(writer, 'add', chunk.fields, chunk.pids);
     }
-    const seal = sign(writer.sealBody(), { iss: this.o.hubId, aud: provider, typ: DNO_SEAL_TYPE, key: this.o.key });
+    const seal = sign(writer.sealBody(), { iss: this.o.hubId, aud: poll.provider, typ: DNO_SEAL_TYPE, key: this.o.key });
     yield writer.end(seal);
   }
 

@@ -4,9 +4,11 @@
 import type { DnoChangeRow, DnoRequest } from './master.js';
 import { candidateFields } from './master.js';
 import { NetDelta } from './layout.js';
-import { DELTA_BUDGET, type DnoChangeResult, type DnoListStore, type DnoSummary, MAX_BEHIND, planChange, READ_CHUNK, type StoredEntries, summaryOf } from './store.js';
+import { DELTA_BUDGET, type DnoChangeResult, type DnoListStore, type DnoSummary, MAX_BEHIND, newListId, planChange, READ_CHUNK, type StoredEntries, summaryOf } from './store.js';
 
 export class MemoryDnoListStore implements DnoListStore {
+  /** Chosen when the store is made: nothing is kept across restarts, so each start is a new list. */
+  private readonly list = newListId();
   private version = 0;
   private readonly entries = new Map<string, string>();
   private readonly payloadJson = new Map<string, string>();
@@ -18,7 +20,7 @@ export class MemoryDnoListStore implements DnoListStore {
   private readonly listeners = new Set<(version: number) => void>();
 
   async summary(): Promise<DnoSummary> {
-    return summaryOf(this.version, (code) => this.counts.get(code) ?? 0);
+    return summaryOf(this.list, this.version, (code) => this.counts.get(code) ?? 0);
   }
 
   async change(req: DnoRequest, now: number): Promise<DnoChangeResult> {

@@ -3,6 +3,8 @@
  * change is one MULTI/EXEC in one Redis Cluster slot:
  *
  *   <prefix>{dno}:version     the list version
+ *   <prefix>{dno}:list        the list's id, set when the list is first read or changed (SET NX): a wiped store
+ *                             starts a new list under a new id
  *   <prefix>{dno}:b<n>        bucket n of BUCKETS: one line per entry, `field<TAB>payload id` (bucket-text.ts)
  *   <prefix>{dno}:payloads    hash: payload id → payload JSON (layout.ts)
  *   <prefix>{dno}:rows        hash: version → change-log row JSON
@@ -21,7 +23,7 @@ import { bucketOf, eachLine } from '../../agent/dno/bucket-text.js';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { candidateFields, type DnoChangeRow, DnoChangeRefused, type DnoRequest } from './master.js';
 import { collectListed, NetDelta, rewriteBucket } from './layout.js';
-import { DELTA_BUDGET, DELTA_KEEP, type DnoChangeResult, type DnoListStore, type DnoSummary, MAX_BEHIND, planChange, READ_CHUNK, type StoredEntries, summaryOf } from './store.js';
+import { DELTA_BUDGET, DELTA_KEEP, type DnoChangeResult, type DnoListStore, type DnoSummary, MAX_BEHIND, newListId, planChange, READ_CHUNK, type StoredEntries, summaryOf } from './store.js';
 
 const BUCKETS = 32_768;
 /** Keys per MGET/HMGET round trip. */
@@ -68,8 +70,9 @@ export class RedisDnoListStore implements DnoListStore {
 
   async summary(): Promise<DnoSummary> {
     return this.guard('dno summary', async () => {
-      const [version, counts] = (await exec(this.redis.pipeline().get(this.key('version')).hgetall(this.key('counts')))) as [string | null, Record<string, string>];
-      return summaryOf(Number(version ?? 0), (code) => Number(counts[code] ?? 0));
+      const read = this.redis.pipeline().set(this.key('list'), newListId(), 'NX').get(this.key('list')).get(this.key('version')).hgetall(this.key('counts'));
+      const [, list, version, counts] = (await exec(read)) as [unknown, string, string | null, Record<string, string>];
+      return summaryOf(list, Number(version ?? 0), (code) => Number(counts[code] ?? 0));
     });
   }
 
@@ -209,7 +212,7 @@ export class RedisDnoListStore implements DnoListStore {
         tx.set(this.key(`d${v}`), plan.delta).zadd(this.key('deltas'), keptNow, String(v)).set(this.key('kept'), String(keptNow));
       }
       for (const [code, by] of plan.counts) if (by !== 0) tx.hincrby(this.key('counts'), code, by);
-      tx.set(this.key('version'), String(v)).publish(this.key('changed'), String(v));
+      tx.set(this.key('list'), newListId(), 'NX').set(this.key('version'), String(v)).publish(this.key('changed'), String(v));
       const result = await tx.exec();
       if (result === null) continue; // another hub instance changed the list: resolve again
       const failed = result.find(([err]) => err);

@@ -5,6 +5,7 @@
  * Every change is one atomic step: the entries, a new version, its change-log row, its payloads and — when it
  * is small enough to be worth keeping — its delta for agents that are a few versions behind.
  */
+import { randomUUID } from 'node:crypto';
 import { categoryCode } from '../../agent/dno/entry-codec.js';
 import type { LineProblem } from '../../agent/dno/file-error.js';
 import { DnoCategory } from '../../proto/messages.js';
@@ -21,6 +22,11 @@ export const MAX_BEHIND = 10_000;
 export const READ_CHUNK = 10_000;
 
 export interface DnoSummary {
+  /**
+   * The list's id (its epoch), chosen when the list was created: versions count within it. A hub whose store
+   * was wiped starts a new list with a new id, so an agent holding a version of the old one takes the whole list.
+   */
+  list: string;
   version: number;
   counts: Record<DnoCategory, number>;
   total: number;
@@ -109,7 +115,12 @@ export function planChange(req: DnoRequest, listed: (field: string) => boolean, 
 }
 
 /** A summary from stored counts per category code. */
-export function summaryOf(version: number, countOf: (code: string) => number): DnoSummary {
+export function summaryOf(list: string, version: number, countOf: (code: string) => number): DnoSummary {
   const counts = Object.fromEntries(DnoCategory.options.map((c) => [c, countOf(categoryCode(c))])) as Record<DnoCategory, number>;
-  return { version, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
+  return { list, version, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
+}
+
+/** A new list id: random, so two lists (or one list before and after a wipe) never share one. */
+export function newListId(): string {
+  return randomUUID();
 }

@@ -4,16 +4,16 @@
  * out, so a caller never holds an object that is also the stored state.
  */
 import { EventEmitter } from 'node:events';
+import type { HopQuery } from '../../proto/messages.js';
 import type { Case } from '../case.js';
 import { instantMs, positiveCount } from './args.js';
 import { caseExists, caseMissing, caseMoved } from './conflicts.js';
 import { byId, matchesFilter, newestFirst, type CaseFilter } from './listing.js';
 import { ExpiringMap } from './expiring-map.js';
-import { QUERY_KEEP_MS } from './retention.js';
-import type { HubStore, Provider, QueuedQuery, TokenRecord } from './store.js';
+import type { HubStore, Provider, TokenRecord } from './store.js';
 
 export interface MemoryHubStoreOptions {
-  /** ms since the epoch (default Date.now): expiry of jtis and query links. */
+  /** ms since the epoch (default Date.now): expiry of jtis. */
   clock?: () => number;
 }
 
@@ -22,15 +22,13 @@ export class MemoryHubStore implements HubStore {
   private readonly providers = new Map<string, Provider>();
   private readonly cases = new Map<string, Case>();
   private readonly deadlines = new Map<string, number>();
-  private readonly queues = new Map<string, QueuedQuery[]>();
+  private readonly queues = new Map<string, HopQuery[]>();
   private readonly enqueued = new EventEmitter().setMaxListeners(0);
-  private readonly caseOfQueryId: ExpiringMap<string>;
   private readonly jtis: ExpiringMap<true>;
   private readonly tokens = new Map<string, TokenRecord>();
 
   constructor(opts: MemoryHubStoreOptions = {}) {
     this.clock = opts.clock ?? Date.now;
-    this.caseOfQueryId = new ExpiringMap({ clock: this.clock });
     this.jtis = new ExpiringMap({ clock: this.clock });
   }
 
@@ -100,15 +98,14 @@ export class MemoryHubStore implements HubStore {
 
   // ---- hop query dispatch ----
 
-  async enqueue(provider: string, q: QueuedQuery): Promise<void> {
-    this.caseOfQueryId.set(q.queryId, q.caseId, this.clock() + QUERY_KEEP_MS);
+  async enqueue(provider: string, q: HopQuery): Promise<void> {
     const queue = this.queues.get(provider) ?? [];
     queue.push(structuredClone(q));
     this.queues.set(provider, queue);
     this.enqueued.emit(provider);
   }
 
-  async take(provider: string, max: number): Promise<QueuedQuery[]> {
+  async take(provider: string, max: number): Promise<HopQuery[]> {
     positiveCount('take', 'max', max);
     const queue = this.queues.get(provider);
     if (!queue) return [];
@@ -128,10 +125,6 @@ export class MemoryHubStore implements HubStore {
       listening = false;
       this.enqueued.off(provider, wrapper);
     };
-  }
-
-  async caseOfQuery(queryId: string): Promise<string | undefined> {
-    return this.caseOfQueryId.get(queryId);
   }
 
   // ---- replay protection (JtiStore) ----

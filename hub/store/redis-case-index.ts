@@ -8,6 +8,8 @@
  *   - `settle` runs after: it drops memberships the stored version does not have. Each case's index entry
  *     remembers the highest rev being written, so a slow instance holding an older version never drops
  *     what a newer save added.
+ * A save that keeps a case's memberships (most saves: a hop moves on, the case stays open) touches no index:
+ * the case remembers its memberships beside its JSON (redis-store.ts).
  */
 import type { Redis } from 'ioredis';
 import type { Case } from '../case.js';
@@ -73,12 +75,14 @@ export class CaseIndex {
     this.entries = `${keys.caseIndex}entries`;
   }
 
-  async add(redis: Redis, c: Case): Promise<void> {
-    await ADD.run(redis, [this.entries], [this.keys.caseIndex, c.id, c.rev, c.createdAt, ...indexesOf(c)]);
+  /** Adds the memberships `names` of the version `rev` of case `c` is about to be written. */
+  async add(redis: Redis, c: Pick<Case, 'id' | 'rev' | 'createdAt'>, names: readonly CaseIndexName[]): Promise<void> {
+    await ADD.run(redis, [this.entries], [this.keys.caseIndex, c.id, c.rev, c.createdAt, ...names]);
   }
 
-  async settle(redis: Redis, stored: Case): Promise<void> {
-    await SETTLE.run(redis, [this.entries], [this.keys.caseIndex, stored.id, stored.rev, ...indexesOf(stored)]);
+  /** Drops the memberships of case `id` that its stored version `rev` (whose memberships are `names`) lacks. */
+  async settle(redis: Redis, id: string, rev: number, names: readonly string[]): Promise<void> {
+    await SETTLE.run(redis, [this.entries], [this.keys.caseIndex, id, rev, ...names]);
   }
 
   /** Up to `count` ids from position `offset` of an index, newest or oldest first. */

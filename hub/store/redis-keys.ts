@@ -19,7 +19,7 @@ export class HubKeys {
     return `${this.prefix}providers`;
   }
 
-  /** String: the Case JSON. */
+  /** Hash: the Case JSON (`json`), its rev (`rev`) and its index memberships (`idx`). */
   case(id: string): string {
     return `${this.prefix}case:{${id}}`;
   }
@@ -29,7 +29,7 @@ export class HubKeys {
     return `${this.prefix}deadlines`;
   }
 
-  /** List: the provider's queued hop queries (QueuedQuery JSON), oldest first. */
+  /** List: the provider's queued hop queries (HopQuery JSON, unsigned), oldest first. */
   queue(provider: string): string {
     return `${this.prefix}queue:${provider}`;
   }
@@ -43,11 +43,6 @@ export class HubKeys {
   providerOfChannel(channel: string): string | undefined {
     const head = `${this.prefix}q:`;
     return channel.startsWith(head) ? channel.slice(head.length) : undefined;
-  }
-
-  /** String: the case id a hop query belongs to. */
-  query(queryId: string): string {
-    return `${this.prefix}query:${queryId}`;
   }
 
   jti(jti: string): string {

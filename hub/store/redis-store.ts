@@ -6,16 +6,16 @@
  */
 import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
+import type { HopQuery } from '../../proto/messages.js';
 import type { Case } from '../case.js';
 import { instantMs, positiveCount } from './args.js';
 import { caseExists, caseMissing, caseMoved } from './conflicts.js';
 import { byId, matchesFilter, type CaseFilter } from './listing.js';
 import { LuaScript } from './lua.js';
-import { CaseIndex, indexFor, type CaseIndexName } from './redis-case-index.js';
+import { CaseIndex, indexesOf, indexFor, type CaseIndexName } from './redis-case-index.js';
 import { HubKeys } from './redis-keys.js';
 import { EnqueueSignals } from './redis-signals.js';
-import { QUERY_KEEP_MS } from './retention.js';
-import type { HubStore, Provider, QueuedQuery, TokenRecord } from './store.js';
+import type { HubStore, Provider, TokenRecord } from './store.js';
 
 export interface RedisHubStoreOptions {
   /** redis:// or rediss:// */
@@ -28,15 +28,38 @@ export interface RedisHubStoreOptions {
 
 const PAGE = 200;
 
-const SAVED = 1;
-// KEYS[1] the case; ARGV: the rev the stored case must have, the new case JSON.
-// Replies {1} saved, {0} no such case, {2, stored JSON} the stored case has another rev.
-const COMPARE_AND_SET = new LuaScript(`
-local stored = redis.call('GET', KEYS[1])
-if not stored then return {0} end
-if cjson.decode(stored).rev ~= tonumber(ARGV[1]) then return {2, stored} end
-redis.call('SET', KEYS[1], ARGV[2])
+// A case is a hash: `json` the Case, `rev` its rev, `idx` its index memberships (JSON array, redis-case-index.ts).
+// Keeping rev and memberships beside the JSON lets a save check both without decoding the case in Lua.
+
+// KEYS[1] the case; ARGV: rev, memberships, JSON. Replies {1} created, or {0, stored rev, stored memberships}.
+const CREATE = new LuaScript(`
+local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx')
+if stored[1] then return {0, stored[1], stored[2]} end
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'idx', ARGV[2], 'json', ARGV[3])
 return {1}
+`);
+
+const SAVED = 1;
+const MISSING = 0;
+const REINDEX = 3;
+// KEYS[1] the case; ARGV: the rev the stored case must have, the new rev, memberships, JSON, and '1' to save even
+// when the memberships change. Replies {1} saved, {0} no such case, {2, stored rev, stored memberships} another
+// rev is stored, {3} the memberships change and ARGV[5] is not '1': the caller adds them to the indexes first.
+const SAVE = new LuaScript(`
+local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx')
+if not stored[1] then return {0} end
+if stored[1] ~= ARGV[1] then return {2, stored[1], stored[2]} end
+if stored[2] ~= ARGV[3] and ARGV[5] ~= '1' then return {3} end
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'idx', ARGV[3], 'json', ARGV[4])
+return {1}
+`);
+
+// KEYS[1] the provider's queue; ARGV: the HopQuery JSON, the provider's channel, the query id.
+// Only a push into an empty queue is announced: a queue holding queries was announced when its first arrived,
+// and the take that announcement causes runs after this push, so it takes this query too.
+const ENQUEUE = new LuaScript(`
+if redis.call('RPUSH', KEYS[1], ARGV[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return 1
 `);
 
 // KEYS[1] deadlines; ARGV: now, limit. ZREM in chunks: Lua's unpack is limited to a few thousand values.
@@ -47,6 +70,9 @@ for i = 1, #due, 1000 do
 end
 return due
 `);
+
+/** A case script's reply: the outcome, then the stored rev and memberships when they matter. */
+type StoreReply = [number, string?, string?];
 
 export class RedisHubStore implements HubStore {
   private readonly redis: Redis;
@@ -99,14 +125,14 @@ export class RedisHubStore implements HubStore {
   // ---- cases ----
 
   async createCase(c: Case): Promise<void> {
-    const created = await this.run('createCase', async (r) => {
-      await this.index.add(r, c);
-      if ((await r.set(this.keys.case(c.id), JSON.stringify(c), 'NX')) === 'OK') return true;
-      const stored = await r.get(this.keys.case(c.id));
-      if (stored !== null) await this.settleQuietly(r, JSON.parse(stored) as Case);
-      return false;
+    const names = indexesOf(c);
+    const reply = await this.run('createCase', async (r) => {
+      await this.index.add(r, c, names);
+      const created = (await CREATE.run(r, [this.keys.case(c.id)], [c.rev, JSON.stringify(names), JSON.stringify(c)])) as StoreReply;
+      if (created[0] !== SAVED) await this.settleQuietly(r, c.id, created);
+      return created;
     });
-    if (!created) throw caseExists(c.id);
+    if (reply[0] !== SAVED) throw caseExists(c.id);
   }
 
   async getCase(id: string): Promise<Case | undefined> {
@@ -114,20 +140,22 @@ export class RedisHubStore implements HubStore {
   }
 
   async saveCase(c: Case): Promise<void> {
-    const result = await this.run('saveCase', async (r) => {
-      await this.index.add(r, c);
-      const [outcome, json] = (await COMPARE_AND_SET.run(r, [this.keys.case(c.id)], [c.rev - 1, JSON.stringify(c)])) as [number, string?];
-      if (outcome === SAVED) {
-        await this.settleQuietly(r, c);
-        return { saved: true } as const;
-      }
-      const stored = json === undefined ? undefined : (JSON.parse(json) as Case);
-      if (stored) await this.settleQuietly(r, stored);
-      return { saved: false, stored } as const;
+    const names = indexesOf(c);
+    const idx = JSON.stringify(names);
+    const args = [c.rev - 1, c.rev, idx, JSON.stringify(c)];
+    const key = this.keys.case(c.id);
+    const reply = await this.run('saveCase', async (r) => {
+      const saved = (await SAVE.run(r, [key], args)) as StoreReply;
+      if (saved[0] !== REINDEX) return saved;
+      // The memberships change (a new status): indexed before the write, settled after, as the index requires.
+      await this.index.add(r, c, names);
+      const forced = (await SAVE.run(r, [key], [...args, '1'])) as StoreReply;
+      await this.settleQuietly(r, c.id, forced[0] === SAVED ? [SAVED, String(c.rev), idx] : forced);
+      return forced;
     });
-    if (result.saved) return;
-    if (!result.stored) throw caseMissing(c.id);
-    throw caseMoved(c.id, result.stored.rev, c.rev - 1);
+    if (reply[0] === SAVED) return;
+    if (reply[0] === MISSING) throw caseMissing(c.id);
+    throw caseMoved(c.id, Number(reply[1]), c.rev - 1);
   }
 
   async listCases(filter: CaseFilter = {}): Promise<Case[]> {
@@ -159,27 +187,18 @@ export class RedisHubStore implements HubStore {
 
   // ---- hop query dispatch ----
 
-  async enqueue(provider: string, q: QueuedQuery): Promise<void> {
-    await this.run('enqueue', async (r) => {
-      // Recorded before the query can be taken, so that its answer always finds the case.
-      await r.set(this.keys.query(q.queryId), q.caseId, 'PX', QUERY_KEEP_MS);
-      // One connection runs these in order: the query is queued before anyone hears of it.
-      await Promise.all([r.rpush(this.keys.queue(provider), JSON.stringify(q)), r.publish(this.keys.queueChannel(provider), q.queryId)]);
-    });
+  async enqueue(provider: string, q: HopQuery): Promise<void> {
+    await this.run('enqueue', (r) => ENQUEUE.run(r, [this.keys.queue(provider)], [JSON.stringify(q), this.keys.queueChannel(provider), q.queryId]));
   }
 
-  async take(provider: string, max: number): Promise<QueuedQuery[]> {
+  async take(provider: string, max: number): Promise<HopQuery[]> {
     positiveCount('take', 'max', max);
     const items = await this.run('take', (r) => r.lpop(this.keys.queue(provider), max));
-    return (items ?? []).map((json) => JSON.parse(json) as QueuedQuery);
+    return (items ?? []).map((json) => JSON.parse(json) as HopQuery);
   }
 
   onEnqueue(provider: string, listener: () => void): () => void {
     return this.signals.listen(provider, listener);
-  }
-
-  async caseOfQuery(queryId: string): Promise<string | undefined> {
-    return (await this.run('caseOfQuery', (r) => r.get(this.keys.query(queryId)))) ?? undefined;
   }
 
   // ---- replay protection (JtiStore) ----
@@ -263,13 +282,18 @@ export class RedisHubStore implements HubStore {
     }
   }
 
-  /** The write is decided: a failure here only leaves an index membership too many, which readers skip. */
-  private settleQuietly(r: Redis, stored: Case): Promise<void> {
-    return this.index.settle(r, stored).catch(() => undefined);
+  /**
+   * Drops the memberships the stored version (as a script replied it) lacks. The write is decided: a failure here
+   * only leaves an index membership too many, which readers skip.
+   */
+  private async settleQuietly(r: Redis, id: string, stored: StoreReply): Promise<void> {
+    const [, rev, names] = stored;
+    if (rev === undefined || names === undefined) return;
+    await this.index.settle(r, id, Number(rev), JSON.parse(names) as string[]).catch(() => undefined);
   }
 
   private async fetchCases(r: Redis, ids: readonly string[]): Promise<Case[]> {
-    const found = await Promise.all(ids.map((id) => r.get(this.keys.case(id))));
+    const found = await Promise.all(ids.map((id) => r.hget(this.keys.case(id), 'json')));
     return found.flatMap((json) => (json === null ? [] : [JSON.parse(json) as Case]));
   }
 

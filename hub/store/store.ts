@@ -3,7 +3,7 @@
  * Redis (production; several hub instances may share it) and memory (embedded, demo).
  */
 import type { JtiStore } from '../../proto/envelope.js';
-import type { ProviderInput } from '../../proto/messages.js';
+import type { HopQuery, ProviderInput } from '../../proto/messages.js';
 import type { Case } from '../case.js';
 
 /** Registered from a person's manual answer naming a provider nobody had registered: to be completed by an admin. */
@@ -15,13 +15,6 @@ export interface Provisional {
 }
 
 export type Provider = ProviderInput & { createdAt: number; updatedAt: number; provisional?: Provisional };
-
-/** A queued hop query for one provider, already signed by the hub. */
-export interface QueuedQuery {
-  queryId: string;
-  caseId: string;
-  jws: string;
-}
 
 export interface TokenRecord {
   id: string;
@@ -52,17 +45,16 @@ export interface HubStore extends JtiStore {
   /** Claims up to `limit` deadlines due at `nowMs`: each is returned to exactly one caller across hub instances. */
   claimDue(nowMs: number, limit: number): Promise<string[]>;
 
-  // hop query dispatch (agents long-poll for their provider's queue)
-  enqueue(provider: string, q: QueuedQuery): Promise<void>;
-  /** Atomically takes up to `max` queued queries of a provider (each delivered once). */
-  take(provider: string, max: number): Promise<QueuedQuery[]>;
+  // hop query dispatch (agents long-poll for their provider's queue; the hub signs what they take, hub/dispatch.ts)
+  enqueue(provider: string, q: HopQuery): Promise<void>;
+  /** Atomically takes up to `max` queued queries of a provider, oldest first (each delivered once). */
+  take(provider: string, max: number): Promise<HopQuery[]>;
   /**
-   * Notified when something is enqueued for `provider` (by any hub instance), and once when the subscription
-   * becomes active (and after a reconnect), so a waiter re-checks the queue. Returns an unsubscribe.
+   * Notified when an enqueue for `provider` (by any hub instance) finds its queue empty — a take caused by that
+   * runs after any enqueue that followed, so it takes those too — and once when the subscription becomes active
+   * (and after a reconnect), so a waiter (re-)checks the queue. Returns an unsubscribe.
    */
   onEnqueue(provider: string, listener: () => void): () => void;
-  /** queryId → caseId, so an answer finds its case. */
-  caseOfQuery(queryId: string): Promise<string | undefined>;
 
   // bearer tokens for people and scripts (stored by hash, never in clear)
   putToken(hash: string, t: TokenRecord): Promise<void>;

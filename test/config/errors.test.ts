@@ -40,7 +40,7 @@ describe('a bad settings file is a ConfigError naming the setting, the reason an
   it('unknown key, with the keys there are', () => {
     const { file, issues } = agentIssues('provider: acme', 'redis_url: redis://127.0.0.1:6380');
     expect(issues).toEqual([
-      ['redis_url', 'unknown key (expected one of: provider, hub, keys, redis, sip, hep, drachtio, http, dno, cdr, ingress, calls, log)', file],
+      ['redis_url', 'unknown key (expected one of: provider, hub, keys, redis, sip, hep, drachtio, http, dno, cdr, ingress, calls, shutdown, log)', file],
     ]);
   });
 
@@ -104,7 +104,7 @@ describe('a bad settings file is a ConfigError naming the setting, the reason an
     const { file, issues } = agentIssues(
       'provider: acme',
       'sip: { listen: ["sctp:0.0.0.0:5060", "udp:0.0.0.0", "udp:::1:5060", "udp:sbc.example.net:5060", "tcp:0.0.0.0:65536"] }',
-      'hep: { listen: "tcp:0.0.0.0:9060" }',
+      'hep: { listen: "sctp:0.0.0.0:9060" }',
       'http: { listen: 9091 }',
     );
     const sip = 'expected udp:HOST:PORT or tcp:HOST:PORT';
@@ -114,7 +114,7 @@ describe('a bad settings file is a ConfigError naming the setting, the reason an
       ['sip.listen[2]', `${sip}: an IPv6 host goes in brackets, e.g. [::1]:5060`, file],
       ['sip.listen[3]', `${sip}: host "sbc.example.net" is not an IP address`, file],
       ['sip.listen[4]', `${sip}: port "65536" is not 0–65535`, file],
-      ['hep.listen', 'expected udp:HOST:PORT', file],
+      ['hep.listen', sip, file],
       ['http.listen', 'expected HOST:PORT, got 9091', file],
     ]);
   });
@@ -183,18 +183,18 @@ describe('flags', () => {
   it('an unknown flag, with the flags there are', () => {
     const err = configErrorOf(() => loadAgentConfig({ env: {}, flags: ['--provider', 'acme', '--frobnicate'] }));
     expect(err.message).toBe(
-      'config error at --frobnicate: unknown flag (known flags: --config, --provider, --sip, --hep, --http, --redis, --dno-file, --cdr, --ingress, --hub, --hub-key, --key, --log-level)',
+      'config error at --frobnicate: unknown flag (known flags: --config, --provider, --sip, --hep, --http, --redis, --dno-file, --cdr, --ingress, --hub, --hub-key, --key, --log-level, --stop-timeout)',
     );
   });
 
   it('the hub knows only its own flags', () => {
     const err = configErrorOf(() => loadHubConfig({ env: {}, flags: ['--sip', 'udp:0.0.0.0:5060'] }));
-    expect(err.message).toBe('config error at --sip: unknown flag (known flags: --config, --http, --redis, --providers)');
+    expect(err.message).toBe('config error at --sip: unknown flag (known flags: --config, --http, --redis, --providers, --stop-timeout)');
   });
 
   it('a stray argument', () => {
     const err = configErrorOf(() => loadHubConfig({ env: {}, flags: ['serve'] }));
-    expect([err.path, err.reason]).toEqual(['serve', 'unexpected argument (known flags: --config, --http, --redis, --providers)']);
+    expect([err.path, err.reason]).toEqual(['serve', 'unexpected argument (known flags: --config, --http, --redis, --providers, --stop-timeout)']);
   });
 
   it('a flag without its value', () => {

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { buildEvidence } from '../../hub/evidence.js';
+import { decode, sign } from '../../proto/envelope.js';
 import { generateKeyPair, publicKeyToRaw } from '../../proto/keys.js';
 import { runCli } from '../helpers/proc.js';
 import { provider, type ScriptedAgent, startScriptedAgent, startTestHub, type TestHub } from './harness.js';
@@ -102,7 +104,7 @@ describe('hoptrace-hub client commands', () => {
     const hubKey = publicKeyToRaw(t.key.publicKey);
     const ok = await hub(['verify', bundleFile, '--hub-key', hubKey]);
     expect(ok.code).toBe(0);
-    expect(ok.out.split('\n').at(-1)).toBe(`${bundleFile}: verified`);
+    expect(ok.out.split('\n')).toContain(`${bundleFile}: verified`);
 
     const bundle = JSON.parse(readFileSync(bundleFile, 'utf8'));
     const jws: string = bundle.case.hops[1].answerJws;
@@ -114,5 +116,28 @@ describe('hoptrace-hub client commands', () => {
     expect(tampered.out).toContain('FAIL hub signature (hub, kid hub-test): the bundle was changed after the hub signed it (digest mismatch)');
     expect(tampered.out.split('\n').at(-1)).toBe(`${join(dir, 'tampered.json')}: 2 check(s) failed`);
     expect(await hub(['verify', file('junk.json', '{"nope"')])).toMatchObject({ code: 1, out: expect.stringContaining('not readable JSON') });
+
+    // Keys obtained from the providers themselves, not from the hub: a key the hub swapped in is named.
+    const known = file('provider-keys.yaml', YAML.stringify(Object.fromEntries(Object.entries(keys).map(([id, k]) => [id, publicKeyToRaw(k.publicKey)]))));
+    const pinned = await hub(['verify', bundleFile, '--hub-key', hubKey, '--provider-keys', known]);
+    expect(pinned.code).toBe(0);
+    expect(pinned.out).toContain(`ok   hop 2 (cli-orig): originated answer signed by cli-orig (kid ${keys['cli-orig'].kid}), a provider key`);
+    const honest = JSON.parse(readFileSync(bundleFile, 'utf8'));
+    const impostor = generateKeyPair(keys['cli-orig'].kid);
+    const signed = decode(honest.case.hops[1].answerJws);
+    honest.case.hops[1].answerJws = sign(signed.body, { iss: signed.claims.iss, aud: signed.claims.aud, typ: signed.claims.typ, key: impostor, now: signed.claims.iat * 1000 });
+    honest.case.hops[1].answerKeys[0].publicKey = publicKeyToRaw(impostor.publicKey);
+    const swapped = file('swapped.json', JSON.stringify(buildEvidence(honest.case, 'hub', t.key, Date.now())));
+    expect((await hub(['verify', swapped, '--hub-key', hubKey])).code).toBe(0);
+    const caught = await hub(['verify', swapped, '--hub-key', hubKey, '--provider-keys', known]);
+    expect(caught.code).toBe(1);
+    expect(caught.out.split('\n').filter((l) => l.startsWith('FAIL'))).toEqual([
+      `FAIL hop 2 (cli-orig): key ${keys['cli-orig'].kid} the bundle records for cli-orig is not one of its provider keys`,
+      `FAIL hop 2 (cli-orig): answer (kid ${keys['cli-orig'].kid}) is not signed by any provider key of cli-orig`,
+    ]);
+    const badKeys = await hub(['verify', bundleFile, '--provider-keys', file('bad-keys.yaml', 'cli-orig: nope\n')]);
+    expect(badKeys.code).toBe(2);
+    expect(badKeys.out).toContain('--provider-keys: provider keys');
+    expect(badKeys.out).not.toContain('ok   ');
   }, SLOW);
 });

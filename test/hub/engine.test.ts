@@ -315,4 +315,25 @@ describe('SHAKEN shortcut', () => {
     expect([late.case.status, late.case.shaken?.answerJws]).toEqual(['foreign', 'j-late']);
     expect(() => applyAnswer(late.case, side, signed('j'), ctx())).toThrow(/already answered/);
   });
+
+  it('never changes the version it is given: every transition returns a new one (versions share what none changes)', () => {
+    const { ctx, advance } = world([...providers, { id: 'silent', hasContacts: true }], { signers: { '123A': 'orig' } });
+    const versions: Case[] = [];
+    const copies: Case[] = [];
+    const step = (s: Step) => (versions.push(s.case), copies.push(structuredClone(s.case)), s);
+    let s = step(startCase('c1', input, 'ops', ctx()));
+    s = step(applyAnswer(s.case, attested(s.case, 'transit', { attest: 'A', signer: '123A', verified: true }), signed('j1'), ctx()));
+    const sideId = s.case.shaken!.query!.queryId;
+    s = step(applyAnswer(s.case, answer(s.case, 'unavailable'), signed('j2'), ctx()));
+    s = step(applyAnswer(s.case, answer(s.case, 'upstream', 'silent'), signed('j3'), ctx()));
+    advance(10_000);
+    s = step(applyTimeout(s.case, ctx()));
+    advance(10_000);
+    s = step(applyTimeout(s.case, ctx()));
+    expect(s.case.hops.at(-1)?.mode).toBe('manual');
+    s = step(applyAnswer(s.case, { ...answer(s.case, 'originated'), queryId: sideId, provider: 'orig' }, signed('j-side'), ctx()));
+    step(cancelCase(s.case, 'test over', ctx()));
+    expect(versions).toEqual(copies);
+    expect(new Set(versions).size).toBe(versions.length);
+  });
 });

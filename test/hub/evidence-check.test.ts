@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Case } from '../../hub/case.js';
 import { checkEvidence } from '../../hub/evidence-check.js';
 import { buildEvidence, type EvidenceBundle } from '../../hub/evidence.js';
+import { parseProviderKeys, ProviderKeysError } from '../../hub/evidence-keys.js';
+import { decode, sign } from '../../proto/envelope.js';
 import { generateKeyPair, publicKeyToRaw } from '../../proto/keys.js';
 import { provider, type ScriptedAgent, startScriptedAgent, startTestHub, type TestHub } from './harness.js';
 
@@ -144,5 +146,61 @@ describe('evidence bundle', () => {
   it('says what is wrong with something that is not a bundle', () => {
     expect(checkEvidence({ format: 'hoptrace-evidence/1' }).failures).toEqual(['not an evidence bundle: hub: Invalid input: expected object, received undefined']);
     expect(checkEvidence('hello').ok).toBe(false);
+  });
+});
+
+describe('evidence bundle against provider keys obtained independently', () => {
+  const providerKeys = () => Object.fromEntries(agents.map((a, i) => [bundle.case.hops[i]!.provider, [publicKeyToRaw(a.key.publicKey)]]));
+  /** What a dishonest hub can do: record its own key as carrier-b's (same kid), sign an answer with it, and seal. */
+  const forgedHop2 = () => {
+    const hop = bundle.case.hops[1]!;
+    const kid = hop.answerKeys![0]!.kid;
+    const impostor = generateKeyPair(kid);
+    const { claims, body } = decode(hop.answerJws!);
+    return resealed((c) => {
+      c.hops[1]!.answerJws = sign(body, { iss: claims.iss, aud: claims.aud, typ: claims.typ, key: impostor, now: claims.iat * 1000 });
+      c.hops[1]!.answerKeys![0]!.publicKey = publicKeyToRaw(impostor.publicKey);
+    });
+  };
+
+  it('passes an honest bundle, saying each answer is signed by a provider key', () => {
+    const r = checkEvidence(bundle, { hubKey: publicKeyToRaw(t.key.publicKey), providerKeys: providerKeys() });
+    expect(r.failures).toEqual([]);
+    expect(r.passed[2]).toBe(`hop 2 (carrier-b): upstream answer signed by carrier-b (kid ${agents[1]!.key.kid}), a provider key`);
+  });
+
+  it('names the hop and kid whose key the hub swapped, which the bundle alone cannot show', () => {
+    const forged = forgedHop2();
+    const hubKey = publicKeyToRaw(t.key.publicKey);
+    expect(checkEvidence(forged, { hubKey }).failures).toEqual([]);
+    const kid = agents[1]!.key.kid;
+    expect(checkEvidence(forged, { hubKey, providerKeys: providerKeys() }).failures).toEqual([
+      `hop 2 (carrier-b): key ${kid} the bundle records for carrier-b is not one of its provider keys`,
+      `hop 2 (carrier-b): answer (kid ${kid}) is not signed by any provider key of carrier-b`,
+    ]);
+  });
+
+  it('names a signer the keys file does not cover', () => {
+    const { 'carrier-a': _a, ...rest } = providerKeys();
+    expect(checkEvidence(bundle, { providerKeys: rest }).failures).toEqual(['hop 3 (carrier-a): no provider key for carrier-a']);
+  });
+
+  it('reads JSON and YAML keys files, one key or a list, and names what is wrong with a bad one', () => {
+    const [k1, k2] = [publicKeyToRaw(generateKeyPair().publicKey), publicKeyToRaw(generateKeyPair().publicKey)];
+    expect(parseProviderKeys(JSON.stringify({ 'carrier-a': k1 }), 'k.json')).toEqual({ 'carrier-a': [k1] });
+    expect(parseProviderKeys(`carrier-a: [${k1}, ${k2}]\n`, 'k.yaml')).toEqual({ 'carrier-a': [k1, k2] });
+    const bad = (text: string) => {
+      try {
+        parseProviderKeys(text, 'k.yaml');
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProviderKeysError);
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad(`carrier-a: ${k1.slice(1)}\n`)).toMatch(/^provider keys k\.yaml: .*base64url of a raw 32-byte Ed25519 public key.*\(at carrier-a\.0\)/);
+    expect(bad(`Carrier A: ${k1}\n`)).toBe('provider keys k.yaml: "Carrier A" is not a provider id (lower-case letters, digits, . _ -)');
+    expect(bad('{}')).toBe('provider keys k.yaml: names no provider');
+    expect(bad('[')).toMatch(/^provider keys k\.yaml: not JSON or YAML/);
   });
 });

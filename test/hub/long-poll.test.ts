@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { waitForQueries } from '../../hub/long-poll.js';
 import { MemoryHubStore } from '../../hub/store/memory-store.js';
-import type { HubStore, QueuedQuery } from '../../hub/store/store.js';
+import type { HubStore } from '../../hub/store/store.js';
+import { aQuery } from './store/contract.js';
 
-const q = (n: number): QueuedQuery => ({ queryId: `q${n}`, caseId: 'c1', jws: `jws${n}` });
+const q = (n: number) => aQuery(`q${n}`);
+const ids = (queries: { queryId: string }[]) => queries.map((x) => x.queryId);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A store whose takes wait `ms` before taking: a slow Redis. */
@@ -15,7 +17,7 @@ describe('agent long poll', () => {
   it('returns what is queued at once, and without waiting when asked not to', async () => {
     const store = new MemoryHubStore();
     await store.enqueue('term', q(1));
-    expect(await waitForQueries(store, 'term', 5_000)).toEqual(['jws1']);
+    expect(ids(await waitForQueries(store, 'term', 5_000))).toEqual(['q1']);
     expect(await waitForQueries(store, 'term', 0)).toEqual([]);
   });
 
@@ -25,7 +27,7 @@ describe('agent long poll', () => {
     const polled = waitForQueries(store, 'term', 10_000);
     await sleep(30);
     await store.enqueue('term', q(2));
-    expect(await polled).toEqual(['jws2']);
+    expect(ids(await polled)).toEqual(['q2']);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -43,7 +45,7 @@ describe('agent long poll', () => {
     const store = slowTakes(mem, 100);
     const polled = waitForQueries(store, 'term', 60);
     await mem.enqueue('term', q(3)); // taken by the take already running when the wait ends
-    expect(await polled).toEqual(['jws3']);
+    expect(ids(await polled)).toEqual(['q3']);
     expect(await mem.take('term', 10)).toEqual([]);
   });
 
@@ -54,7 +56,7 @@ describe('agent long poll', () => {
     for (let i = 0; i < 100; i++) await mem.enqueue('term', q(i));
     const first = await polled;
     await sleep(100);
-    const rest = (await mem.take('term', 1000)).map((x) => x.jws);
-    expect([...first, ...rest].sort()).toEqual(Array.from({ length: 100 }, (_, i) => `jws${i}`).sort());
+    const rest = await mem.take('term', 1000);
+    expect(ids([...first, ...rest]).sort()).toEqual(Array.from({ length: 100 }, (_, i) => `q${i}`).sort());
   });
 });

@@ -42,8 +42,23 @@ describe('reports', () => {
 
   it('counts outcomes, and serves each report by name', () => {
     expect(outcomes(cases)).toEqual({ originated: 1, non_responsive: 3, not_found: 1, open: 1, cancelled: 1 });
-    expect(report('outcomes', cases)).toEqual(outcomes(cases));
-    expect(report('hops', cases)).toEqual(hopsPerCase(cases));
+    expect(report('outcomes', cases, 'traceback')).toEqual(outcomes(cases));
+    expect(report('hops', cases, 'traceback')).toEqual(hopsPerCase(cases));
+  });
+
+  it('reports tracebacks and trace forwards apart, never counted together', () => {
+    const forwards = [
+      { ...tracedCase({ id: 'f1', chain: ['holder'], status: 'originated', createdAt: '2026-11-06T10:00:00Z', tookMs: 3_600 * S }), forward: { number: '+13125550142' } },
+      { ...tracedCase({ id: 'f2', chain: ['holder', 'ported-to'], status: 'non_responsive', createdAt: '2026-11-07T10:00:00Z', tookMs: 86_400 * S }), forward: { number: '+13125550143' } },
+    ];
+    const mixed = [...cases, ...forwards];
+    for (const name of ['non-responsive', 'time-to-complete', 'monthly', 'hops', 'outcomes'] as const) {
+      expect(report(name, mixed, 'traceback'), name).toEqual(report(name, cases, 'traceback'));
+    }
+    expect(report('outcomes', mixed, 'forward')).toEqual({ originated: 1, non_responsive: 1 });
+    expect(report('non-responsive', mixed, 'forward')).toEqual([{ provider: 'ported-to', count: 1, last: '2026-11-08T10:00:00.000Z' }]);
+    expect(report('hops', mixed, 'forward')).toEqual({ tracebacks: 2, mean: 1.5, histogram: { 1: 1, 2: 1 } });
+    expect(report('monthly', cases, 'forward')).toEqual([]);
   });
 
   it('takes nearest-rank percentiles', () => {

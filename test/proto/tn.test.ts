@@ -207,6 +207,26 @@ describe('isEmergency', () => {
     expect(isEmergency('988')).toBe(false);
     expect(isEmergency('987', extra)).toBe(false);
   });
+
+  it.each([
+    ['sip:+13125550117@192.0.2.1;user=phone', false],
+    ['tel:+13125550117;npdi', false],
+    ['+13125550117', false],
+    ['sip:911;x=y@192.0.2.1', true],
+    ['sip:911', false],
+    ['tel:911@192.0.2.1', false],
+    ['tel:911?x=y', true],
+    ['911@192.0.2.1', true],
+    ['911?', false],
+    ['sips:+1112@192.0.2.1', true],
+    ['news:911', false],
+    ['9-1-1', true],
+    [' 911', true],
+    ['%39%31%31', true],
+    ['sip:911:secret@192.0.2.1', true],
+  ] as const)('the in-place reading and the full parse agree: %j → %s', (raw, exempt) => {
+    expect(isEmergency(raw)).toBe(exempt);
+  });
 });
 
 describe('normalise: properties', () => {

@@ -49,6 +49,8 @@ describe('npm run demo -- --once', () => {
     const foreign = delivered.length - domestic;
     expect(out).toContain(`${delivered.length + 1} tracebacks: ${domestic} originated at voxnova, ${foreign} entered the country at harborgate, 1 not found`);
     expect(out).toMatch(/^phantom .* NOT FOUND/m);
+    // Every traceback's referral reaches the simulated agency and verifies offline (sim/agency.ts).
+    expect(out).toMatch(new RegExp(`received ${delivered.length + 1} referral package\\(s\\) of campaign "warranty-robocalls",\n  ${delivered.length + 1} verified offline`));
     expect(out).toMatch(/Hub http:\/\/127\.0\.0\.1:\d+/);
   }, 90_000);
 });

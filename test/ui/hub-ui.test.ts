@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEvidence } from '../../hub/evidence-check.js';
+import { FORWARD_QUESTION } from '../../hub/notify/notices.js';
 import type { RunningNetwork } from '../../sim/carriers.js';
 import { ROBOCALLER } from '../../sim/network.js';
 import { type Browser, startBrowser } from './browser.js';
@@ -191,6 +192,43 @@ describe('hub web UI in headless Chromium', () => {
     expect(done.originator).toBe(MANUAL_PROVIDER.id);
     expect(done.hops[1]?.answeredBy?.name).toBe('Dana Ops');
     expect(done.hops[1]?.answer?.matches[0]?.customer).toEqual({ account: 'NG-5501' });
+  });
+
+  it('asks the holder of a call-back number the trace forward question, with its own choices', async () => {
+    const number = '+13125550142';
+    const started = await net.client.notify().startForward({ number, holder: MANUAL_PROVIDER.id });
+    // The link a provider's notification endpoint receives: the answer page with the signed token in the fragment.
+    const pending = (await net.client.pendingManual()).find((m) => m.caseId === started.id);
+    const token = pending!.url.split('/v1/manual/')[1]!;
+
+    const person = await browser.page();
+    await person.goto(`${net.hub.url}/ui/manual.html#${token}`);
+    await expect.poll(() => heading(person).textContent()).toBe(`Trace forward request for ${MANUAL_PROVIDER.name}`);
+    expect(await person.locator('main > p').first().textContent()).toContain(`call back ${number}`);
+    expect(await person.locator('dl.facts dt').first().textContent()).toBe('Call-back number');
+    expect(await person.locator('dl.facts dd').first().textContent()).toBe(number);
+    expect(await person.locator('main').textContent()).not.toContain('this call to you');
+    const question = person.getByRole('group', { name: FORWARD_QUESTION });
+    expect(await question.getByRole('radio').evaluateAll((rs) => rs.map((r) => r.getAttribute('value')))).toEqual(['originated', 'upstream', 'not_found']);
+    expect(await question.locator('label').allTextContents()).toEqual(['It is assigned to our customer', 'It was ported to another provider', 'It is not ours (we do not hold this number)']);
+    // The customer's fields are shown with the first choice; the other provider's only once "ported" is chosen.
+    expect(await person.getByRole('group', { name: 'Your customer (as you may disclose it)' }).isVisible()).toBe(true);
+    expect(await person.getByRole('group', { name: 'Which provider holds it now', exact: true }).isVisible()).toBe(false);
+    await person.getByLabel('It was ported to another provider').check();
+    expect(await person.getByRole('group', { name: 'Which provider holds it now', exact: true }).isVisible()).toBe(true);
+    await person.getByLabel('It is assigned to our customer').check();
+    await person.getByLabel('Account').fill('NG-CB-77');
+    await person.getByLabel('Your name').fill('Rui Holder');
+    await browser.screenshot(person, 'manual-forward-question');
+    await person.getByLabel('Your name').press('Enter');
+    await expect.poll(() => heading(person).textContent()).toBe('Thank you');
+    await person.close();
+
+    const done = await net.client.waitForEnd(started.id, 10_000);
+    expect(done.forward).toEqual({ number });
+    expect(done.status).toBe('originated');
+    expect(done.originator).toBe(MANUAL_PROVIDER.id);
+    expect(done.hops[0]?.answer?.matches[0]?.customer).toEqual({ account: 'NG-CB-77' });
   });
 
   it('keeps the DNO list: search, add with a reason, history, refusal of a bad entry, remove', async () => {

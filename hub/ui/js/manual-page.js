@@ -1,7 +1,9 @@
 /**
- * The page a provider's person opens from a manual-hop link: one call, one question ("who handed this call to
- * you?"), answered without an account. The link token travels in the URL fragment, which browsers never send
- * to a server or put in a Referer, and is used only as the API path the hub gave out.
+ * The page a provider's person opens from a manual-hop link: one question about one case, answered without an
+ * account. A traceback asks who handed a call over; a trace forward (hub/forward/) asks who a call-back number is
+ * assigned to, so its wording and choices are its own while the answer it sends has the same shape. The link
+ * token travels in the URL fragment, which browsers never send to a server or put in a Referer, and is used only
+ * as the API path the hub gave out.
  */
 import { api } from './api.js';
 import { announce, field, h, replace } from './dom.js';
@@ -22,11 +24,39 @@ async function start() {
   render(q);
 }
 
+/**
+ * What the page says for each kind of case. The answers are the hop answer's results: a trace forward's
+ * `originated` is "assigned to our customer", `upstream` is "ported to another provider".
+ */
+const WORDING = {
+  traceback: {
+    title: (name) => `Traceback request for ${name}`,
+    intro: (q) => `A traceback of a suspected illegal robocall has reached ${q.provider.name}${q.askedBy ? `: ${q.askedBy} says it received the call from you` : ''}. Please look the call up in your records and answer by ${utc(q.deadline)}.`,
+    choices: [
+      ['upstream', 'Another provider handed it to us'],
+      ['originated', 'Our own customer placed it (we originated it)'],
+      ['not_found', 'We have no record of this call'],
+    ],
+    upstreamLegend: 'Who handed it to you',
+  },
+  forward: {
+    title: (name) => `Trace forward request for ${name}`,
+    intro: (q) => `A suspected scam call asked people to call back ${q.number}, a number ${q.askedBy ? `${q.askedBy} says was ported to you` : 'that the hub’s number blocks place with you'}. Please look the number up in your records and answer by ${utc(q.deadline)}.`,
+    choices: [
+      ['originated', 'It is assigned to our customer'],
+      ['upstream', 'It was ported to another provider'],
+      ['not_found', 'It is not ours (we do not hold this number)'],
+    ],
+    upstreamLegend: 'Which provider holds it now',
+  },
+};
+
 function stop(text) {
   replace(main, h('h1', { tabindex: -1 }, 'Traceback request'), h('p', { class: 'error', role: 'alert' }, text));
 }
 
 function render(q) {
+  const say = q.number ? WORDING.forward : WORDING.traceback;
   const radio = (value, label, checked) =>
     h('div', { class: 'choice' }, h('input', { type: 'radio', id: `result-${value}`, name: 'result', value, checked, onchange: sync }), h('label', { for: `result-${value}` }, label));
   const upstreamSelect = h('select', { id: 'upstream-id', name: 'upstream-id' }, h('option', { value: '' }, '— not in this list —'), q.providers.map((p) => h('option', { value: p.id }, `${p.name} (${p.id})`)));
@@ -34,7 +64,7 @@ function render(q) {
   const upstream = h(
     'fieldset',
     { id: 'upstream-fields' },
-    h('legend', {}, 'Who handed it to you'),
+    h('legend', {}, say.upstreamLegend),
     field('Provider', upstreamSelect),
     field('Or its name, if it is not listed', upstreamName),
   );
@@ -49,7 +79,7 @@ function render(q) {
   const form = h(
     'form',
     { class: 'card', onsubmit: submit },
-    h('fieldset', {}, h('legend', {}, q.question), radio('upstream', 'Another provider handed it to us', true), radio('originated', 'Our own customer placed it (we originated it)'), radio('not_found', 'We have no record of this call')),
+    h('fieldset', {}, h('legend', {}, q.question), say.choices.map(([value, label], i) => radio(value, label, i === 0))),
     upstream,
     customer,
     h(
@@ -64,19 +94,21 @@ function render(q) {
   );
   replace(
     main,
-    h('h1', { tabindex: -1 }, `Traceback request for ${q.provider.name}`),
-    h('p', {}, `A traceback of a suspected illegal robocall has reached ${q.provider.name}${q.askedBy ? `: ${q.askedBy} says it received the call from you` : ''}. Please look the call up in your records and answer by ${utc(q.deadline)}.`),
+    h('h1', { tabindex: -1 }, say.title(q.provider.name)),
+    h('p', {}, say.intro(q)),
     h(
       'dl',
       { class: 'facts' },
+      q.number && [h('dt', {}, 'Call-back number'), h('dd', {}, q.number)],
       h('dt', {}, 'Calling number'), h('dd', {}, q.call.calling),
       h('dt', {}, 'Called number'), h('dd', {}, q.call.called),
       h('dt', {}, 'Time'), h('dd', {}, `${utc(q.call.at)} (± ${q.call.windowSec} s)`),
-      h('dt', {}, 'Traceback'), h('dd', {}, h('code', {}, q.traceback)),
+      h('dt', {}, q.number ? 'Trace forward' : 'Traceback'), h('dd', {}, h('code', {}, q.traceback)),
     ),
     problem,
     form,
   );
+  sync();
   main.querySelector('h1').focus();
 
   function sync() {
@@ -101,7 +133,7 @@ function render(q) {
       problem.focus?.();
       return;
     }
-    replace(main, h('h1', { tabindex: -1 }, 'Thank you'), h('p', { role: 'status' }, 'Your answer was recorded and signed by the hub on your behalf. The traceback continues from it; this link now answers nothing more.'));
+    replace(main, h('h1', { tabindex: -1 }, 'Thank you'), h('p', { role: 'status' }, 'Your answer was recorded and signed by the hub on your behalf. The case continues from it; this link now answers nothing more.'));
     main.querySelector('h1').focus();
     announce('Answer sent');
   }

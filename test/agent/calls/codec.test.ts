@@ -4,14 +4,15 @@ import { ENTRY_BYTES, e164Digits, readEntry, writeEntry, type Entry } from '../.
 import { E164 } from '../../../proto/messages.js';
 
 describe('call index entry codec', () => {
-  it('round-trips every field at its extremes in 26 bytes', () => {
+  it('round-trips every field at its extremes in 34 bytes', () => {
     const entries: Entry[] = [
-      { called: 999_999_999_999_999, calling: 100_000_000_000_000, offsetMs: 2 ** 32 - 1, ingressId: 2 ** 24 - 1, identityId: 2 ** 24 - 1, sourceId: 255, flags: 255 },
-      { called: 1_000_000, calling: 0, offsetMs: 0, ingressId: 1, identityId: 0, sourceId: 1, flags: 0 },
+      { called: 999_999_999_999_999, calling: 100_000_000_000_000, offsetMs: 2 ** 32 - 1, ingressId: 2 ** 24 - 1, identityId: 2 ** 24 - 1, sourceId: 255, flags: 255, fileId: 2 ** 24 - 1, lineOffset: 2 ** 40 - 1 },
+      { called: 1_000_000, calling: 0, offsetMs: 0, ingressId: 1, identityId: 0, sourceId: 1, flags: 0, fileId: 0, lineOffset: 0 },
+      { called: 2_025_550_143, calling: 3_125_550_117, offsetMs: 1, ingressId: 2, identityId: 3, sourceId: 4, flags: 5, fileId: 6, lineOffset: 2 ** 32 + 7 },
     ];
     const buf = Buffer.alloc(entries.length * ENTRY_BYTES);
     entries.forEach((e, i) => writeEntry(buf, i * ENTRY_BYTES, e));
-    expect(ENTRY_BYTES).toBe(26);
+    expect(ENTRY_BYTES).toBe(34);
     expect(entries.map((_, i) => readEntry(buf, i * ENTRY_BYTES))).toEqual(entries);
   });
 

@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CallIndexInputError } from '../../../agent/calls/errors.js';
 import { layoutOf, shardOf } from '../../../agent/calls/layout.js';
 import type { CallRecord } from '../../../agent/calls/record.js';
-import type { CallIndex } from '../../../agent/calls/store.js';
+import { Registry } from 'prom-client';
+import { callIndexMetrics } from '../../../agent/calls/metrics.js';
+import type { CallIndex, SizedCallIndex } from '../../../agent/calls/store.js';
 import { IdentityInfo, Ingress } from '../../../proto/messages.js';
 
 export interface ContractOptions {
@@ -13,7 +15,7 @@ export interface ContractOptions {
   bucketSec: number;
 }
 
-export type MakeCallIndex = (options: ContractOptions) => CallIndex | Promise<CallIndex>;
+export type MakeCallIndex = (options: ContractOptions) => SizedCallIndex | Promise<SizedCallIndex>;
 
 const HOUR = 3_600_000;
 const DAY_OPTIONS: ContractOptions = { retentionDays: 30, bucketSec: 3600 };
@@ -148,6 +150,28 @@ export function callIndexContract(name: string, make: MakeCallIndex): void {
       expect(await index.lookup('+12025550143', T - 1000, T + 1000)).toEqual([withExtras, plainStored]);
     });
 
+    it('tells its size as the entries within retention, in the hoptrace_call_index_entries gauge', async () => {
+      const index = await open();
+      const metrics = new Registry();
+      callIndexMetrics(metrics, index);
+      const gauge = async () => (await metrics.getSingleMetric('hoptrace_call_index_entries')?.get())?.values[0]?.value;
+      expect(await gauge()).toBe(0);
+      // Two buckets, two shards, and a DST-ambiguous call indexed under both its times.
+      await index.add([call(), call({ at: T - HOUR, called: '+447700900123' }), call({ at: T + 1, atAlt: T + HOUR + 1 })]);
+      expect(await index.size()).toBe(4);
+      expect(await gauge()).toBe(4);
+    });
+
+    it('keeps where a CDR record was read (file and byte offset) as its evidence, and none for a SIP record', async () => {
+      const index = await open();
+      const cdr = call({ source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC2.ACT', offset: 2 ** 32 + 1234 } });
+      const next = call({ at: T + 1, source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC2.ACT', offset: 0 } });
+      const other = call({ at: T + 2, source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC3.ACT', offset: 77 } });
+      const sip = call({ at: T + 3 });
+      await index.add([cdr, next, other, sip]);
+      expect(await index.lookup('+12025550143', T - 1000, T + 1000)).toEqual([cdr, next, other, sip]);
+    });
+
     it('returns the same record added twice (a replayed batch) once, but the same call from two sources twice', async () => {
       const index = await open();
       const sip = call({ calling: 'restricted' });
@@ -172,6 +196,8 @@ export function callIndexContract(name: string, make: MakeCallIndex): void {
       ['an unknown attestation', { identity: { attest: 'D', verified: true } as unknown as CallRecord['identity'] }, 'records[0].identity.attest: Invalid option'],
       ['a time that is not epoch ms', { at: Number.NaN }, 'records[0].at: must be UTC epoch milliseconds'],
       ['a calling number over 64 characters', { calling: 'x'.repeat(65) }, 'records[0].calling: must be a string of at most 64 characters'],
+      ['an evidence offset past 1 TB', { evidence: { file: '/var/cdr/a.ACT', offset: 2 ** 40 } }, 'records[0].evidence.offset: must be a byte offset'],
+      ['an evidence file that is not a path', { evidence: { file: '', offset: 0 } }, 'records[0].evidence.file: Too small'],
     ])('rejects %s with the field path and writes nothing', async (_what, over, message) => {
       const index = await open();
       await expect(index.add([call(over)])).rejects.toThrow(message);

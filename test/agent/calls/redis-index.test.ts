@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTRY_BYTES } from '../../../agent/calls/codec.js';
 import { layoutOf, shardOf } from '../../../agent/calls/layout.js';
 import { createRedisCallIndex } from '../../../agent/calls/redis-index.js';
 import { StoreUnavailableError, type CallIndex } from '../../../agent/calls/store.js';
@@ -27,7 +28,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const T = Date.now() - 60_000;
 
 describe('redis call index: keys', () => {
-  it('puts every key of a called number under the hash tag of its shard, and the dictionary under {dict}', async () => {
+  it('puts every key of a called number under the hash tag of its shard, the dictionary under {dict} and the counts under {count}', async () => {
     const keyPrefix = nextPrefix();
     const index = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 30, bucketSec: 3600 });
     try {
@@ -35,23 +36,24 @@ describe('redis call index: keys', () => {
       await index.add(called.flatMap((c) => [call({ called: c, at: T }), call({ called: c, at: T - 7_200_000, calling: 'restricted' })]));
       const layout = layoutOf({ retentionDays: 30, bucketSec: 3600 });
       const keys = await admin.keys(`${keyPrefix}*`);
-      const tags = new Set(keys.filter((k) => !k.includes('{dict}')).map((k) => /^[^{]*\{([^}]*)\}/.exec(k)?.[1]));
+      const tags = new Set(keys.filter((k) => !k.includes('{dict}') && !k.includes('{count}')).map((k) => /^[^{]*\{([^}]*)\}/.exec(k)?.[1]));
       expect(tags).toEqual(new Set(called.map((c) => String(shardOf(layout, c)))));
       expect(keys.filter((k) => k.endsWith(':x'))).toHaveLength(called.length);
       expect(keys.filter((k) => k.includes('{dict}')).every((k) => k.startsWith(`${keyPrefix}{dict}:`))).toBe(true);
+      expect(keys.filter((k) => k.includes('{count}')).sort()).toEqual([`${keyPrefix}{count}:${Math.floor((T - 7_200_000) / 3_600_000)}`, `${keyPrefix}{count}:${Math.floor(T / 3_600_000)}`]);
     } finally {
       await index.close();
     }
   });
 
-  it('sets each bucket key (entries and extras) to expire at its bucket end + retention, and the keys vanish then', async () => {
+  it('sets each bucket key (entries, extras, count) to expire at its bucket end + retention, and the keys vanish then', async () => {
     const keyPrefix = nextPrefix();
     const index = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 2 / 86_400, bucketSec: 1 });
     try {
       const now = Date.now();
       await index.add([call({ at: now, calling: 'restricted' })]);
       const keys = (await admin.keys(`${keyPrefix}{*`)).filter((k) => !k.includes('{dict}'));
-      expect(keys).toHaveLength(2);
+      expect(keys).toHaveLength(3);
       const expiresAt = (Math.floor(now / 1000) + 1) * 1000 + 2000;
       for (const key of keys) expect(await admin.pexpiretime(key)).toBe(expiresAt);
       await sleep(expiresAt - Date.now() + 50);
@@ -74,7 +76,7 @@ describe('redis call index: keys', () => {
       const expiresAt = await admin.pexpiretime(key);
       const grown = await usage();
       await index.seal();
-      const exactBytes = 120 * 26;
+      const exactBytes = 120 * ENTRY_BYTES;
       expect(await usage()).toBeLessThan(grown);
       expect(await usage()).toBeLessThan(exactBytes * 1.25);
       expect(await admin.pexpiretime(key)).toBe(expiresAt);
@@ -82,7 +84,7 @@ describe('redis call index: keys', () => {
 
       for (const first of [120, 160]) await index.add(calls(first));
       await index.seal();
-      expect(await usage()).toBeLessThan(200 * 26 * 1.25);
+      expect(await usage()).toBeLessThan(200 * ENTRY_BYTES * 1.25);
       expect(await index.lookup('+12025550143', at, at + 999, 1000)).toHaveLength(200);
     } finally {
       await index.close();

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callRecord, peer } from '../../../agent/cdr/assemble.js';
+import { normalise } from '../../../proto/tn.js';
 
 const base = { calledLabel: 'field 9 (called)', time: { at: 0 }, ingress: {} };
 
@@ -19,13 +21,36 @@ describe('callRecord', () => {
 
   it('applies the trunk rules to both numbers, and a nature-of-address hint to its own number only', () => {
     const trunk = { stripPrefixes: ['3401#'], npa: '202' };
-    expect(callRecord('generic', { ...base, calling: '3401#5550117', called: '3401#5550143' }, trunk)).toMatchObject({
+    expect(callRecord('generic', { ...base, calling: '3401#5550117', called: '3401#5550143' }, { numbers: trunk })).toMatchObject({
       calling: '+12025550117',
       called: '+12025550143',
     });
-    expect(callRecord('generic', { ...base, calling: '442079460000', callingNoa: 'e164', called: '2025550143' }, trunk)).toMatchObject({
+    expect(callRecord('generic', { ...base, calling: '442079460000', callingNoa: 'e164', called: '2025550143' }, { numbers: trunk })).toMatchObject({
       calling: '+442079460000',
     });
+  });
+
+  it('makes the same numbers as proto normalise for every digit string, with and without +, and with trunk rules', () => {
+    const digits = fc.stringMatching(/^\+?[0-9]{0,17}$/);
+    const trunk = fc.constantFrom(
+      undefined,
+      { npa: '202' },
+      { stripPrefixes: ['1'] },
+      { natureOfAddress: 'national' as const },
+      { natureOfAddress: 'e164' as const },
+      { natureOfAddress: 'unknown' as const, international00: true },
+    );
+    const noa = fc.constantFrom(undefined, 'national' as const, 'e164' as const, 'unknown' as const);
+    fc.assert(
+      fc.property(digits, digits, trunk, noa, (calling, called, rules, callingNoa) => {
+        const r = callRecord('generic', { ...base, calling, called, ...(callingNoa && { callingNoa }) }, rules && { numbers: rules });
+        const dialled = normalise(called, rules).e164;
+        const from = normalise(calling, callingNoa ? { ...rules, natureOfAddress: callingNoa } : rules);
+        if (dialled === null) expect(typeof r).toBe('string');
+        else expect(r).toMatchObject({ called: dialled, calling: from.anonymous ? '' : (from.e164 ?? from.raw) });
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('keeps a withheld caller anonymous even when the asserted identity is withheld too', () => {

@@ -55,6 +55,7 @@ describe('broadworks-xml format', () => {
         },
       ],
       errors: [],
+      offsets: [0],
     });
   });
 });

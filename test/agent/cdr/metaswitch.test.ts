@@ -52,6 +52,6 @@ describe('metaswitch format (CFS XML billing)', () => {
     expect(broken?.errors.map((e) => `${e.file}:${e.line}: ${e.reason}`)).toEqual([
       "x.xml:3: not well-formed XML: Expected closing tag 'CDRs' (opened in line 2, col 1) instead of closing tag 'File'.",
     ]);
-    expect(metaswitch.parseDocument?.('<File><CDRs/></File>', { ...setting, file: 'x.xml' })).toEqual({ records: [], errors: [] });
+    expect(metaswitch.parseDocument?.('<File><CDRs/></File>', { ...setting, file: 'x.xml' })).toEqual({ records: [], errors: [], offsets: [] });
   });
 });

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENTRY_BYTES } from '../../../agent/calls/codec.js';
-import { createRedisCallIndex } from '../../../agent/calls/redis-index.js';
+import { createRedisCallIndex, DEFAULT_KEY_PREFIX } from '../../../agent/calls/redis-index.js';
 import { runCli, type Proc } from '../../helpers/proc.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { cdrLines, foundCounts, kamailioLine, removeTempDirs, sleep, tempDir } from './tailer-harness.js';
@@ -98,7 +98,7 @@ describe('CDR tailer across crashes', () => {
 async function storedEntries(): Promise<number> {
   const raw = new Redis(redis.url);
   let bytes = 0;
-  for await (const keys of raw.scanStream({ match: 'ht:ci:{[0-9]*}:*', count: 1000 }) as AsyncIterable<string[]>) {
+  for await (const keys of raw.scanStream({ match: `${DEFAULT_KEY_PREFIX}{[0-9]*}:*`, count: 1000 }) as AsyncIterable<string[]>) {
     for (const key of keys) if (!key.endsWith(':x')) bytes += await raw.strlen(key);
   }
   raw.disconnect();

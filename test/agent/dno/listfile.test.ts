@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DnoFileError } from '../../../agent/dno/file-error.js';
-import { parseListFile, readListFile } from '../../../agent/dno/listfile.js';
+import { readFileSync } from 'node:fs';
+import { ListScanner, parseListFile, readListFile, readListPart, scanListText } from '../../../agent/dno/listfile.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/dno/${name}`, import.meta.url));
 
@@ -74,5 +75,42 @@ describe('local DNO list file', () => {
 
   it('an empty file is an empty list', () => {
     expect(parseListFile('', 'empty.txt')).toEqual([]);
+  });
+});
+
+describe('local DNO list file, packed', () => {
+  it('reads the file straight into a snapshot part that finds what the entries say', async () => {
+    const part = await readListPart(fixture('list-sample.csv'));
+    expect({ numbers: part.numbers, intervals: part.intervals }).toEqual({ numbers: 4, intervals: 2 });
+    const best = { category: 4, width: 0, part: null, index: -1 } as Parameters<typeof part.consider>[2];
+    part.consider(12025550102, 11, best);
+    expect(part.match(best, '+12025550102', 12025550102)).toEqual({
+      category: 'unassigned',
+      entry: { number: '+12025550102', category: 'unassigned', reason: 'spare pool, bldg "B"', source: 'file:list-sample.csv' },
+      rule: 'unassigned:+12025550102',
+    });
+  });
+
+  it('refuses a file with bad lines, naming every one', async () => {
+    const err = await readListPart(fixture('list-bad.csv')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DnoFileError);
+    expect((err as DnoFileError).errors.map((e) => e.line)).toEqual([3, 4, 5, 6]);
+  });
+
+  it('a text read in pieces of any size gives the same lines and line numbers as read whole', () => {
+    const text = `${readFileSync(fixture('list-bad.csv'), 'utf8')}\r\n+12025550199\r\nnot-a-number`;
+    const seen = (pieces: string[]) => {
+      const lines: string[] = [];
+      const scanner = new ListScanner((field, reason, _given, line) => lines.push(`${line} ${field} ${reason}`));
+      for (const piece of pieces) scanner.push(piece);
+      return { lines, problems: scanner.end() };
+    };
+    const whole: string[] = [];
+    const problems = scanListText(text, (field, reason, _given, line) => whole.push(`${line} ${field} ${reason}`));
+    for (const size of [1, 2, 3, 7, 64]) {
+      const pieces = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+      expect(seen(pieces)).toEqual({ lines: whole, problems });
+    }
+    expect(problems.at(-1)?.text).toBe('not-a-number');
   });
 });

@@ -2,6 +2,7 @@
  * Agents syncing the hub's DNO list: a real hub on a socket with its list in Redis, agent instances sharing a
  * site cache in another Redis, each with its LiveDno, deciding calls through the snapshot as the policy server does.
  */
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decide, type DecideContext } from '../../../agent/dno/decide.js';
@@ -44,7 +45,8 @@ afterEach(async () => {
 });
 
 /** One agent instance of `site`: cache, live snapshot and sync, as agent/dno/start.ts wires them. */
-async function instance(site: string, o: { hubKeys?: KeyPair[]; followMs?: number } = {}): Promise<Instance> {
+async function instance(site: string, o: { hubKeys?: KeyPair[]; followMs?: number; hub?: DnoHub; key?: KeyPair } = {}): Promise<Instance> {
+  const hub = o.hub ?? t;
   const cache = new RedisDnoCache({ url: siteRedis.url, site });
   const live = new LiveDno({ cache, log: silent, pollMs: 60_000 });
   await live.start();
@@ -53,11 +55,11 @@ async function instance(site: string, o: { hubKeys?: KeyPair[]; followMs?: numbe
   const m = dnoMetrics(metrics, { snapshot: () => live.snapshot, leader: () => sync?.leader ?? false });
   sync = new DnoSync({
     cache,
-    hubUrl: t.url,
+    hubUrl: hub.url,
     hubId: 'hub',
-    hubKeys: (o.hubKeys ?? [t.key]).map((k) => k.publicKey),
+    hubKeys: (o.hubKeys ?? [hub.key]).map((k) => k.publicKey),
     provider: 'carrier-a',
-    key: agentKey,
+    key: o.key ?? agentKey,
     waitSec: 5,
     log: silent,
     followMs: o.followMs ?? 200,
@@ -97,9 +99,9 @@ async function within(withinMs: number, check: () => boolean): Promise<number> {
   return Date.now() - started;
 }
 
-async function synced(i: Instance): Promise<void> {
-  const { version } = await t.api().summary();
-  await within(10_000, () => i.live.snapshot.version === version);
+async function synced(i: Instance, hub = t): Promise<void> {
+  const { version, list } = await hub.api().summary();
+  await within(10_000, () => i.live.snapshot.version === version && i.live.snapshot.list === list);
 }
 
 describe('DNO sync from the hub', () => {
@@ -196,5 +198,43 @@ describe('DNO sync from the hub', () => {
     const lag = /hoptrace_dno_sync_lag_seconds ([0-9.e-]+)/.exec(await a.metrics.metrics());
     expect(Number(lag?.[1])).toBeGreaterThanOrEqual(0);
     expect(Number(lag?.[1])).toBeLessThan(1);
+  });
+
+  it('after the hub\'s store was wiped, a site holding a version of the old list takes the whole new list', async () => {
+    const redis = await startRedis();
+    const name = site();
+    let hub = await startDnoHub({ redisUrl: redis.url });
+    try {
+      let key = await hub.provider('carrier-a');
+      await hub.api().add([{ number: '+12025550110', category: 'listed' }]);
+      await hub.api().add([{ number: '+12025550111', category: 'listed' }]);
+      const first = await instance(name, { hub, key });
+      await synced(first, hub);
+      const old = first.live.snapshot;
+      await first.stop();
+      running.splice(running.indexOf(first), 1);
+
+      // The hub's Redis is wiped; the list is made again and has moved past the site's version.
+      await hub.stop();
+      const raw = new Redis(redis.url);
+      await raw.flushall();
+      await raw.quit();
+      hub = await startDnoHub({ redisUrl: redis.url });
+      key = await hub.provider('carrier-a');
+      for (const n of ['+12025550120', '+12025550121', '+12025550122']) await hub.api().add([{ number: n, category: 'listed' }]);
+      const now = await hub.api().summary();
+      expect(now.list).not.toBe(old.list);
+      expect(now.version).toBeGreaterThan(old.version);
+
+      const again = await instance(name, { hub, key });
+      await synced(again, hub);
+      expect(decide(call('+12025550110'), ctx(again)).action).toBe('continue');
+      expect(decide(call('+12025550111'), ctx(again)).action).toBe('continue');
+      expect(decide(call('+12025550121'), ctx(again)).action).toBe('block');
+      expect(await again.cache.position()).toEqual({ list: now.list, version: now.version });
+    } finally {
+      await hub.stop();
+      await redis.stop();
+    }
   });
 });

@@ -53,15 +53,17 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c));
     req.on('end', () => {
       // A request cut off when the link stops arrives empty: refuse it like the hub would.
-      let jws: string;
+      let posted: { jws?: string; answers?: string[] };
       try {
-        jws = (JSON.parse(body) as { jws: string }).jws;
+        posted = JSON.parse(body) as typeof posted;
       } catch {
         res.writeHead(400).end();
         return;
       }
-      answers.push(jws);
-      res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+      // Answers of the same moment come together (agent/link/outbox.ts).
+      const batch = posted.answers ?? [posted.jws!];
+      answers.push(...batch);
+      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify(posted.answers ? { results: batch.map(() => ({ status: 'open' })) } : {}));
       const wake = waiters;
       waiters = [];
       for (const w of wake) w();
@@ -110,6 +112,21 @@ describe('push endpoint', () => {
     ]);
     await heard;
     expect(answers.length).toBe(before + 1);
+  });
+
+  it('accepts several queries the hub signed in one hop-queries envelope, and answers each', async () => {
+    const before = answers.length;
+    const heard = nextAnswer();
+    const together = sign({ queries: [query(6), query(7), query(8)] }, { iss: 'hub', aud: 'carrier-b', typ: 'hop-queries', key: hubKey });
+    expect(await post({ queries: [together] })).toEqual({ status: 202, body: { accepted: 3, refused: [] } });
+    await heard;
+    expect(answers.slice(before).map((a) => verifyOffline<HopAnswer>(a, [agentKey.publicKey]).body.queryId)).toEqual(['q6', 'q7', 'q8']);
+  });
+
+  it('refuses an envelope the hub signed as something other than queries', async () => {
+    const poll = sign({ batch: true }, { iss: 'hub', aud: 'carrier-b', typ: 'poll', key: hubKey });
+    const res = await post({ queries: [poll] });
+    expect([res.status, res.body.refused?.[0]?.reason]).toEqual([401, 'wrong-type: typ is "poll", expected "hop-query" or "hop-queries"']);
   });
 
   it('refuses with 401 when no query verifies, and a replayed query', async () => {

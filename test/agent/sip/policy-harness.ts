@@ -37,6 +37,9 @@ export interface HarnessOptions {
   recvBufferBytes?: number;
   identity?: PolicyServerOptions['identity'];
   recorder?: PolicyServerOptions['recorder'];
+  allowFrom?: readonly string[];
+  /** Address the listeners bind; default 127.0.0.1. */
+  host?: string;
 }
 
 export interface Harness {
@@ -66,13 +69,14 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   };
   const policy = policyContext(settings, dno, 'sip');
   const server = await startPolicyServer({
-    listen: (o.transports ?? ['udp']).map((transport) => ({ transport, host: '127.0.0.1', port: 0 })),
+    listen: (o.transports ?? ['udp']).map((transport) => ({ transport, host: o.host ?? '127.0.0.1', port: 0 })),
     recvBufferBytes: o.recvBufferBytes ?? 1024 * 1024,
     policy,
     index,
     metrics: sipMetrics(registry),
     log: o.log ?? pino({ level: 'silent' }),
     ...(o.tcp && { tcp: o.tcp }),
+    ...(o.allowFrom && { allowFrom: o.allowFrom }),
     ...(o.identity && { identity: o.identity }),
     recorder: { flushMs: 20, ...o.recorder },
   });
@@ -109,7 +113,8 @@ export interface UdpClient {
   close(): Promise<void>;
 }
 
-export async function udpClient(): Promise<UdpClient> {
+/** A client bound to `host` (another loopback address, e.g. 127.0.0.2, is another peer) sending to 127.0.0.1. */
+export async function udpClient(host = '127.0.0.1'): Promise<UdpClient> {
   const socket = dgram.createSocket('udp4');
   const received: Buffer[] = [];
   let waiter: ((b: Buffer) => void) | null = null;
@@ -120,7 +125,7 @@ export async function udpClient(): Promise<UdpClient> {
       w(msg);
     } else received.push(msg);
   });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return {
     port: socket.address().port,
     send: (message, port) => socket.send(message, port, '127.0.0.1'),

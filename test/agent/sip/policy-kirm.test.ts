@@ -84,7 +84,7 @@ describe('a call placed by the kirm sip UAC', () => {
   it('is declined with 603 and the Q.850 Reason when its caller is DNO-listed', async () => {
     const rs = await call('+12025550100', 'kirm-block');
     expect([rs.status, rs.reason, rs.headers.reason]).toEqual([603, 'Decline', 'Q.850;cause=21;text="Call Rejected"']);
-    expect(rs.headers.to?.params?.tag).toMatch(/^[0-9a-f]{10}$/);
+    expect(rs.headers.to?.params?.tag).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('is redirected with 302 to its Request-URI when its caller is clean', async () => {

@@ -104,6 +104,17 @@ describe('the policy server over TCP', () => {
     expect(rs.map((r) => [statusOf(r), callIdOf(r)])).toEqual([[603, 'split-1']]);
   });
 
+  it('answers a message dripped one byte per write, then the next one sent whole', async () => {
+    const c = await connect(port);
+    const message = tcpInvite('+12025550100', 'drip-1', 'v'.repeat(2_000));
+    for (const byte of message) await new Promise((resolve) => c.socket.write(Buffer.of(byte), resolve));
+    c.socket.write(tcpInvite('+13015550000', 'drip-2'));
+    expect((await c.waitFor(2)).map((r) => [statusOf(r), callIdOf(r)])).toEqual([
+      [603, 'drip-1'],
+      [302, 'drip-2'],
+    ]);
+  });
+
   it('answers a message whose body ends in the same segment that starts the next one', async () => {
     const c = await connect(port);
     const both = Buffer.concat([tcpInvite('+13015550000', 'mix-1', 'abc'), tcpInvite('+13015550001', 'mix-2')]);
@@ -177,7 +188,7 @@ describe('frameMessage', () => {
   const msg = tcpInvite('+13015550000', 'f', 'body');
   it.each([
     ['ends a complete message after its body', msg, { end: msg.length }],
-    ['waits for a body not fully arrived', msg.subarray(0, msg.length - 1), { wait: true }],
+    ['waits for a body not fully arrived, knowing where it ends', msg.subarray(0, msg.length - 1), { wait: true, end: msg.length }],
     ['waits for the end of the headers', msg.subarray(0, 30), { wait: true }],
     ['reads the compact form l:', Buffer.from(msg.toString('latin1').replace('Content-Length:', 'l :')), { end: msg.length - 'Content-Length:'.length + 'l :'.length }],
   ])('%s', (_name, buf, frame) => {

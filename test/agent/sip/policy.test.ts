@@ -136,7 +136,7 @@ describe('decideInvite', () => {
     const first = decideInvite(parsed(bytes), SRC, ctx).response;
     const again = decideInvite(parsed(Buffer.from(bytes)), SRC, ctx).response;
     expect(again.equals(first)).toBe(true);
-    expect(text(first)).toMatch(/\r\nTo: <sip:\+12025550143@192\.0\.2\.10;user=phone>;tag=[0-9a-f]{10}\r\n/);
+    expect(text(first)).toMatch(/\r\nTo: <sip:\+12025550143@192\.0\.2\.10;user=phone>;tag=[0-9a-f]{16}\r\n/);
   });
 
   it('stamps the top Via with the packet source (rport and received), never the address the Via names', () => {
@@ -185,7 +185,7 @@ describe('answerSip', () => {
     const toTag = (b: Buffer | null) => /\r\nTo: [^\r]*;tag=([0-9a-f]+)\r\n/.exec(text(b))?.[1];
     const cancel = answer(request('CANCEL')).response;
     expect(statusLine(cancel)).toBe('SIP/2.0 200 OK');
-    expect(toTag(cancel)).toMatch(/^[0-9a-f]{10}$/);
+    expect(toTag(cancel)).toMatch(/^[0-9a-f]{16}$/);
     expect(toTag(cancel)).toBe(toTag(answer(request('INVITE')).response));
   });
 

@@ -42,7 +42,7 @@ describe('buildResponse', () => {
       '',
       '',
     ]);
-    expect(tag).toMatch(/^[0-9a-f]{10}$/);
+    expect(tag).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('answers a retransmitted INVITE byte for byte the same', () => {

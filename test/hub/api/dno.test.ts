@@ -36,8 +36,10 @@ async function raw(method: 'GET' | 'POST', path: string, o: { token?: string; bo
 }
 
 /** The agent's view: a signed poll, the stream read and its seal checked. */
-async function sync(since: number | undefined, o: { wait?: number; gzip?: boolean; key?: KeyPair } = {}) {
-  const poll = sign({}, { iss: 'carrier-a', aud: 'hub', typ: DNO_POLL_TYPE, key: o.key ?? agentKey });
+/** A signed poll at `since` of the hub's current list (of `o.list` when given). */
+async function sync(since: number | undefined, o: { wait?: number; gzip?: boolean; key?: KeyPair; list?: string } = {}) {
+  const list = o.list ?? (await t.api().summary()).list;
+  const poll = sign({ list }, { iss: 'carrier-a', aud: 'hub', typ: DNO_POLL_TYPE, key: o.key ?? agentKey });
   const q = new URLSearchParams({ ...(since !== undefined && { since: String(since) }), ...(o.wait && { wait: String(o.wait) }) });
   const res = await raw('GET', `/v1/agent/dno?${q}`, { headers: { authorization: `Hoptrace ${poll}`, ...(o.gzip && { 'accept-encoding': 'gzip' }) } });
   if (res.status !== 200) return { status: res.status, items: [] as DnoSyncItem[], error: JSON.parse(res.body.toString()) as { error: string } };
@@ -162,7 +164,7 @@ describe('DNO feed for agents', () => {
     const { items } = await sync(undefined);
     const head = items[0]!;
     const summary = await t.api().summary();
-    expect(head).toEqual({ kind: 'head', head: { version: summary.version, full: true, count: summary.total, at: expect.any(String) } });
+    expect(head).toEqual({ kind: 'head', head: { version: summary.version, full: true, list: summary.list, count: summary.total, at: expect.any(String) } });
     expect(added(items)).toHaveLength(summary.total);
   });
 
@@ -173,7 +175,7 @@ describe('DNO feed for agents', () => {
     await t.api().add([{ number: '+12025550501', category: 'unassigned' }]);
     const { items, encoding } = await sync(version, { gzip: true });
     expect(encoding).toBe('gzip');
-    expect(items[0]).toEqual({ kind: 'head', head: { version: version + 3, full: false, since: version, at: expect.any(String) } });
+    expect(items[0]).toEqual({ kind: 'head', head: { version: version + 3, full: false, since: version, list: expect.any(String), at: expect.any(String) } });
     expect(removed(items)).toEqual([{ number: '+12025550500', category: 'listed' }]);
     expect(added(items)).toEqual([{ number: '+12025550501', category: 'unassigned' }]);
   });
@@ -194,6 +196,17 @@ describe('DNO feed for agents', () => {
     const { items } = await sync(version, { wait: 1 });
     expect(items.map((i) => i.kind)).toEqual(['head', 'end']);
     expect(items[0]).toMatchObject({ head: { version, full: false, since: version } });
+  });
+
+  it('sends the whole list to a poll whose version counts in another list (the hub\'s store was wiped since)', async () => {
+    const { version, total, list } = await t.api().summary();
+    const { items } = await sync(version - 1, { list: 'a-list-this-hub-never-had' });
+    expect(items[0]).toMatchObject({ kind: 'head', head: { version, full: true, list } });
+    expect(added(items)).toHaveLength(total);
+    const started = Date.now();
+    const waited = await sync(version, { list: 'a-list-this-hub-never-had', wait: 10 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(waited.items[0]).toMatchObject({ head: { full: true } });
   });
 
   it('refuses a poll that is unsigned, signed by an unknown key, or replayed', async () => {

@@ -43,6 +43,26 @@ describe('RedisDnoListStore shared by hub instances', () => {
     }
   });
 
+  it('keeps one list id across changes and hub instances; a wiped store starts a new list with a new id', async () => {
+    const keyPrefix = prefix();
+    const a = new RedisDnoListStore({ url: server.url, keyPrefix });
+    const b = new RedisDnoListStore({ url: server.url, keyPrefix });
+    const raw = new Redis(server.url);
+    try {
+      const { list } = await a.summary();
+      await b.change(importRequest('+12025550100\n', {}, { who: 'w' }), 0);
+      expect(await a.summary()).toMatchObject({ list, version: 1 });
+      expect((await b.summary()).list).toBe(list);
+      await raw.unlink(...(await raw.keys(`${keyPrefix}*`)));
+      await a.change(importRequest('+12025550101\n', {}, { who: 'w' }), 0);
+      const after = await b.summary();
+      expect(after.version).toBe(1);
+      expect(after.list).not.toBe(list);
+    } finally {
+      await Promise.all([a.close(), b.close(), raw.quit()]);
+    }
+  });
+
   it('keeps every key under the {dno} hash tag, and entries as bucket lines of field and payload id', async () => {
     const keyPrefix = prefix();
     const store = new RedisDnoListStore({ url: server.url, keyPrefix });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../../agent/calls/store.js';
 import { RedisHubStore } from '../../../hub/store/redis-store.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
-import { aCase, hear, hubStoreContract, next } from './contract.js';
+import { aCase, aQuery, hear, hubStoreContract, next } from './contract.js';
 
 let server: RedisServer;
 let clusterNode: RedisServer;
@@ -46,22 +46,65 @@ hubStoreContract('redis', () => pair(server.url));
 hubStoreContract('redis on a cluster node', () => pair(clusterNode.url));
 
 describe('redis hub store', () => {
-  it('keeps cases as JSON under ht:hub:case:{id}, query links for 30 days, and jtis until their expiry', async () => {
+  it('keeps a case as a hash under ht:hub:case:{id} (JSON, rev, index memberships), and jtis until their expiry', async () => {
     const store = new RedisHubStore({ url: server.url });
     const raw = new Redis(server.url);
     try {
-      await store.createCase(aCase('layout-1'));
-      expect(JSON.parse((await raw.get('ht:hub:case:{layout-1}'))!)).toEqual(aCase('layout-1'));
-      await store.enqueue('term-co', { queryId: 'layout-q1', caseId: 'layout-1', jws: 'x' });
-      const ttl = await raw.pttl('ht:hub:query:layout-q1');
-      expect(ttl).toBeGreaterThan(30 * 24 * 3600 * 1000 - 60_000);
-      expect(ttl).toBeLessThanOrEqual(30 * 24 * 3600 * 1000);
+      await store.createCase(aCase('layout-1', { campaign: 'irs' }));
+      const stored = await raw.hgetall('ht:hub:case:{layout-1}');
+      expect(JSON.parse(stored.json!)).toEqual(aCase('layout-1', { campaign: 'irs' }));
+      expect([stored.rev, JSON.parse(stored.idx!)]).toEqual(['0', ['all', 'status:open', 'campaign:irs']]);
+      await store.saveCase(next(aCase('layout-1', { campaign: 'irs' }), { status: 'loop' }));
+      const saved = await raw.hmget('ht:hub:case:{layout-1}', 'rev', 'idx');
+      expect([saved[0], JSON.parse(saved[1]!)]).toEqual(['1', ['all', 'status:loop', 'campaign:irs']]);
       const expiresAt = Date.now() + 90_000;
       await store.remember('layout-jti', expiresAt);
       expect(Number(await raw.call('PEXPIRETIME', 'ht:hub:jti:layout-jti'))).toBe(expiresAt);
     } finally {
       raw.disconnect();
       await store.close();
+    }
+  });
+
+  it('announces an enqueue only into an empty queue, and each such enqueue, from any instance', async () => {
+    const [a, b] = [new RedisHubStore({ url: server.url, keyPrefix: 'ht:announce:' }), new RedisHubStore({ url: server.url, keyPrefix: 'ht:announce:' })];
+    const sub = new Redis(server.url);
+    const heard: string[] = [];
+    try {
+      sub.on('message', (_channel: string, queryId: string) => heard.push(queryId));
+      await sub.subscribe('ht:announce:q:term-co');
+      for (const id of ['q1', 'q2', 'q3']) await a.enqueue('term-co', aQuery(id, 'c1'));
+      expect((await b.take('term-co', 10)).map((q) => q.queryId)).toEqual(['q1', 'q2', 'q3']);
+      await b.enqueue('term-co', aQuery('q4', 'c1'));
+      await a.enqueue('term-co', aQuery('q5', 'c1'));
+      await eventually(async () => heard.length === 2);
+      expect(heard).toEqual(['q1', 'q4']);
+    } finally {
+      sub.disconnect();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('keeps a channel subscribed after its last listener left, and calls a new listener on it at once', async () => {
+    const [a, b] = [new RedisHubStore({ url: server.url, keyPrefix: 'ht:linger:' }), new RedisHubStore({ url: server.url, keyPrefix: 'ht:linger:' })];
+    const raw = new Redis(server.url);
+    const channel = 'ht:linger:q:term-co';
+    const subscribers = async () => ((await raw.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1];
+    try {
+      const first = hear(a, 'term-co');
+      await first.next();
+      first.unsubscribe();
+      expect(await subscribers()).toBe(1);
+      const again = hear(a, 'term-co');
+      await again.next();
+      const heard = again.next();
+      await b.enqueue('term-co', aQuery('q1', 'c1'));
+      await heard;
+      expect(again.calls).toBe(2);
+      again.unsubscribe();
+    } finally {
+      raw.disconnect();
+      await Promise.all([a.close(), b.close()]);
     }
   });
 
@@ -97,7 +140,7 @@ describe('redis hub store', () => {
         store.getCase('c1'),
         store.saveCase(next(aCase('c1'))),
         store.claimDue(Date.now(), 10),
-        store.enqueue('term-co', { queryId: 'q1', caseId: 'c1', jws: 'x' }),
+        store.enqueue('term-co', aQuery('q1', 'c1')),
         store.take('term-co', 1),
         store.remember('jti-1', Date.now() + 60_000),
       ]);
@@ -127,9 +170,9 @@ describe('redis hub store', () => {
       // The subscriber reconnected by itself: its listener is nudged, then hears enqueues again.
       await nudged;
       const heard = listener.next();
-      await store.enqueue('term-co', { queryId: 'q2', caseId: 'c2', jws: 'x' });
+      await store.enqueue('term-co', aQuery('q2', 'c2'));
       await heard;
-      expect(await other.take('term-co', 5)).toEqual([{ queryId: 'q2', caseId: 'c2', jws: 'x' }]);
+      expect(await other.take('term-co', 5)).toEqual([aQuery('q2', 'c2')]);
       listener.unsubscribe();
     } finally {
       await Promise.all([store.close(), other.close()]);
