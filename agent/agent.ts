@@ -28,6 +28,7 @@ import { IngressMap } from './ingress.js';
 import { HubLink } from './link/hub-link.js';
 import { PullLink } from './link/pull.js';
 import { PUSH_PATH, PushEndpoint } from './link/push.js';
+import { RedisJtiStore } from './link/redis-jti.js';
 
 export interface RunningAgent {
   provider: string;
@@ -51,11 +52,11 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
 
-    const index = openCallIndex({ redisUrl: cfg.redis?.url, retentionDays: cfg.calls.retentionDays, bucketSec: cfg.calls.bucketSec, shards: cfg.calls.shards, cluster: cfg.calls.redisCluster });
+    const index = openCallIndex({ redisUrl: cfg.redis?.url, retentionDays: cfg.calls.retentionDays, bucketSec: cfg.calls.bucketSec, shards: cfg.calls.shards, cluster: cfg.redis?.cluster });
     stops.push(() => index.close());
     callIndexMetrics(metrics, index);
 
-    const cdr = startCdrSources({ sources: cfg.cdr, redisUrl: cfg.redis?.url, cluster: cfg.calls.redisCluster, agent: cfg.provider, index, metrics, log });
+    const cdr = startCdrSources({ sources: cfg.cdr, redisUrl: cfg.redis?.url, cluster: cfg.redis?.cluster, agent: cfg.provider, index, metrics, log });
     stops.push(() => cdr.stop());
 
     const ingress = new IngressMap([...cfg.ingress.map, ...(cfg.ingress.file ? loadIngressFile(cfg.ingress.file) : [])]);
@@ -66,6 +67,9 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     if (cfg.hub.url) {
       const key = loadKey(cfg);
       const pull = cfg.hub.mode === 'pull';
+      // Seen query jtis go to the site's Redis when it has one: every instance, and a restarted one, refuses a replay.
+      const jti = cfg.redis?.url ? new RedisJtiStore({ url: cfg.redis.url, cluster: cfg.redis.cluster, provider: cfg.provider }) : undefined;
+      if (jti) stops.push(() => jti.close());
       const link = new HubLink({
         hubUrl: cfg.hub.url,
         hubId: cfg.hub.id,
@@ -74,6 +78,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
         key,
         log: log.child({ part: 'link' }),
         handle: answer,
+        ...(jti && { jti }),
         // The long poll holds a request open for pollWaitSec: allow it, plus slack.
         ...(pull && { headersTimeoutMs: (cfg.hub.pollWaitSec + 15) * 1000 }),
       });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** hoptrace-agent: runs an agent, or checks its configuration, or makes its key. */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { keygen, runMain, UsageError } from '../config/cli.js';
 import { formatEffective, loadAgentConfig } from '../config/load.js';
 import { createLogger } from '../config/log.js';

@@ -12,6 +12,7 @@
  * before their add() is timed, so the rate is the index's own. On a shared machine wall-clock figures depend on
  * the load (printed), so ingestion also prints its CPU time per record and the rate that implies unshared.
  */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -12,6 +12,7 @@
  * the other as the tailer sends them). Rates per wall second and per CPU second of this
  * process; redis-server's CPU seconds beside them (INFO cpu).
  */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -9,6 +9,7 @@
  * The agent is a real `hoptrace-agent` process (bench/dno-agent.ts; HOPTRACE_BENCH_DIST=1 runs the compiled one),
  * so its RSS is an agent's alone. Numbers are synthetic, distinct 10-digit NANP numbers.
  */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -11,6 +11,7 @@
  * Numbers are synthetic NANP numbers from a seeded generator; entries are made chunk by chunk, as the cache
  * streams them, so no 3-million-object array distorts the build and memory figures.
  */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

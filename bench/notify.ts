@@ -13,6 +13,7 @@
  * 2. Send: the queue delivers every stored notification to the webhook: deliveries/s and CPU per delivery
  *    (this process also runs the receiver).
  */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';

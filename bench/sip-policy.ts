@@ -17,19 +17,19 @@
  * Callers: 10% listed numbers (603), the rest clean (302). sipp runs on the same 2 cores: the figures include
  * its cost. The machine may be shared: load averages are printed with every step.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { buildSnapshot } from '../agent/dno/snapshot.js';
 import { readListFile } from '../agent/dno/listfile.js';
 import { policyContext } from '../agent/sip/policy.js';
 import { answerSip } from '../agent/sip/responder.js';
 import { runSipp, type SippResult } from '../test/agent/sip/sipp-runner.js';
+import { type AgentProcess, freeUdpPort, startAgentProcess } from './lib/agent-process.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
@@ -100,62 +100,6 @@ function callers(listed: readonly string[]): string[] {
   return Array.from({ length: CALLERS }, (_, i) => `${i % 10 === 0 ? listed[(i / 10) % listed.length] : cleanNumber(next)};${CALLED}`);
 }
 
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-interface Agent {
-  child: ChildProcess;
-  httpPort: number;
-  cpuSeconds(): number;
-  rssMb(): number;
-}
-
-async function startAgent(listFile: string, sipPort: number): Promise<Agent> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', resolve(ROOT, 'agent/cli.ts'), '--provider', 'bench', '--sip', `udp:127.0.0.1:${sipPort}`, '--http', '127.0.0.1:0', '--dno-file', listFile],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let httpPort = 0;
-  let loaded = false;
-  let buffered = '';
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error('agent did not start within 120 s')), 120_000);
-    child.once('exit', (code) => fail(new Error(`agent exited with ${code}`)));
-    // Every line is read (and mostly dropped): the agent logs each DNO block.
-    child.stdout!.on('data', (d: Buffer) => {
-      if (httpPort && loaded) return;
-      buffered += d.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        const http = /"http":"127\.0\.0\.1:([0-9]+)"/.exec(line);
-        if (http) httpPort = Number(http[1]);
-        if (/DNO snapshot/.test(line) && new RegExp(`"numbers":${NUMBERS}\\b`).test(line)) loaded = true;
-        if (/"level":(50|60)/.test(line)) process.stderr.write(`${line}\n`);
-      }
-      if (httpPort && loaded) {
-        clearTimeout(timer);
-        ready();
-      }
-    });
-  });
-  const stat = () => readFileSync(`/proc/${child.pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-  const ticks = 100;
-  return {
-    child,
-    httpPort,
-    // utime and stime: fields 14 and 15 of /proc/PID/stat (11 and 12 after the command name).
-    cpuSeconds: () => (Number(stat()[11]) + Number(stat()[12])) / ticks,
-    rssMb: () => (Number(stat()[21]) * 4096) / 2 ** 20,
-  };
-}
-
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 }
@@ -184,7 +128,7 @@ function row(rate: number, r: SippResult, cpu: number, seconds: number, rss: num
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-sip-'));
-  let agent: Agent | undefined;
+  let agent: AgentProcess | undefined;
   try {
     console.log(`SIP policy server bench: ${NUMBERS.toLocaleString('en-US')} listed numbers; load average ${load()}`);
     const listFile = join(dir, 'dno.txt');
@@ -192,7 +136,15 @@ async function main(): Promise<void> {
     const calls = callers(listed);
     const port = await freeUdpPort();
     const t0 = Date.now();
-    agent = await startAgent(listFile, port);
+    agent = await startAgentProcess({
+      args: ['--provider', 'bench', '--sip', `udp:127.0.0.1:${port}`, '--dno-file', listFile],
+      ready: (line) => /DNO snapshot/.test(line) && new RegExp(`"numbers":${NUMBERS}\\b`).test(line),
+      timeoutMs: 120_000,
+      // Errors and anything that is not a log line (a crash's stack) are shown; the rest is the agent's chatter.
+      onLine: (line) => {
+        if (!line.startsWith('{') || /"level":(50|60)/.test(line)) process.stderr.write(`${line}\n`);
+      },
+    });
     console.log(`agent up with the list in ${((Date.now() - t0) / 1000).toFixed(1)} s, RSS ${agent.rssMb().toFixed(0)} MB`);
 
     console.log(`\n1. rising rates, ${SECONDS} s each (sipp over UDP, 10% listed callers)`);

@@ -12,15 +12,13 @@
  * is bounded: calls seen while Redis is away beyond it are counted as dropped, never held without limit),
  * agent RSS samples, agent CPU time, and the load average. Exits 1 on a failed call or an agent that exited.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runSipp } from '../test/agent/sip/sipp-runner.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { type AgentProcess, freeUdpPort, startAgentProcess } from './lib/agent-process.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const RATE = Number(process.env.SOAK_SIP_RATE ?? 2_000);
 const SECONDS = Number(process.env.SOAK_SIP_SECONDS ?? 30);
 const OUTAGE = process.env.SOAK_SIP_OUTAGE !== '0';
@@ -35,73 +33,20 @@ function callers(): { list: string[]; calls: string[] } {
   return { list, calls };
 }
 
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-interface Agent {
-  child: ChildProcess;
-  httpPort: number;
-  lines: string[];
-  cpuSeconds(): number;
-  rssMb(): number;
-  metric(name: string): Promise<number>;
-}
-
-async function startAgent(listFile: string, sipPort: number, redisUrl: string): Promise<Agent> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', resolve(ROOT, 'agent/cli.ts'), '--provider', 'soak', '--sip', `udp:127.0.0.1:${sipPort}`, '--http', '127.0.0.1:0', '--dno-file', listFile, '--redis', redisUrl],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const lines: string[] = [];
-  let httpPort = 0;
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`agent did not start within 60 s:\n${lines.slice(-10).join('\n')}`)), 60_000);
-    child.once('exit', (code) => fail(new Error(`agent exited with ${code}:\n${lines.slice(-10).join('\n')}`)));
-    const onData = (d: Buffer) => {
-      for (const line of d.toString('utf8').split('\n')) {
-        if (!line) continue;
-        if (lines.length < 5_000) lines.push(line);
-        const http = /"http":"127\.0\.0\.1:([0-9]+)"/.exec(line);
-        if (http) httpPort = Number(http[1]);
-        if (httpPort && /"msg":"agent started"/.test(line)) {
-          clearTimeout(timer);
-          ready();
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-  });
-  const stat = () => readFileSync(`/proc/${child.pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-  return {
-    child,
-    httpPort,
-    lines,
-    cpuSeconds: () => (Number(stat()[11]) + Number(stat()[12])) / 100,
-    rssMb: () => (Number(stat()[21]) * 4096) / 2 ** 20,
-    async metric(name) {
-      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-      return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
-    },
-  };
-}
-
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'hoptrace-soak-sip-'));
   const redis = await startRedis();
-  let agent: Agent | undefined;
+  let agent: AgentProcess | undefined;
   try {
     const { list, calls } = callers();
     const listFile = join(dir, 'dno.txt');
     writeFileSync(listFile, list.join('\n') + '\n');
     const port = await freeUdpPort();
-    agent = await startAgent(listFile, port, redis.url);
+    agent = await startAgentProcess({
+      args: ['--provider', 'soak', '--sip', `udp:127.0.0.1:${port}`, '--dno-file', listFile, '--redis', redis.url],
+      ready: (line) => /"msg":"agent started"/.test(line),
+      timeoutMs: 60_000,
+    });
     const a = agent;
     let exited: number | null | undefined;
     a.child.once('exit', (code) => (exited = code));

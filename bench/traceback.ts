@@ -16,6 +16,7 @@
  * Latency: tracebacks one at a time, from the POST to the stored outcome. Throughput: `inFlight` tracebacks
  * open at any time (a new one starts as one ends), tracebacks completed per second.
  */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { type ChildProcess, fork } from 'node:child_process';
 import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import os from 'node:os';

@@ -235,10 +235,6 @@ export const AgentConfig = z
           .max(65_536)
           .default(1024)
           .describe('Shards of the called number per bucket: a lookup reads one; raise it when a bucket holds more than a few thousand calls per shard (each shard is a Redis Cluster hash tag)'),
-        redisCluster: z
-          .boolean()
-          .default(false)
-          .describe('redis.url is a seed of a Redis Cluster: the call index and the CDR checkpoints use a cluster client (their keys carry hash tags)'),
         evidence: z
           .enum(['none', 'hash', 'line'])
           .default('hash')

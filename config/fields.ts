@@ -25,6 +25,11 @@ export function filePath(): z.ZodString {
   return labelled(z.string().min(1), { label: 'path', path: true });
 }
 
+/** A moment as ISO 8601 with its offset (`2026-11-29T12:00:00Z`). */
+export function instant(): z.ZodISODateTime {
+  return labelled(z.iso.datetime({ offset: true }), { label: 'time (ISO 8601)' });
+}
+
 export function directory(): z.ZodString {
   return labelled(z.string().min(1), { label: 'directory', path: true });
 }

@@ -2,9 +2,9 @@
  * The hub's configuration (DESIGN §4): one schema, the source of both validation and the generated reference.
  */
 import { z } from 'zod';
-import { ProviderId } from '../proto/messages.js';
+import { ProviderId, ProviderKey } from '../proto/messages.js';
 import type { Shortcut } from './shortcuts.js';
-import { filePath, ianaZone, webUrl } from './fields.js';
+import { filePath, ianaZone, instant, webUrl } from './fields.js';
 import { httpSection, KeysSection, LogSection, RedisSection, ShutdownSection, stopTimeoutShortcut } from './sections.js';
 
 /** A token bucket: `perSec` sustained, `burst` at once after a quiet spell. */
@@ -23,7 +23,13 @@ export const HubConfig = z
     http: httpSection('127.0.0.1:8080', 'the API, agent endpoints and the web UI').prefault({}).describe('HTTP server'),
     id: ProviderId.default('hub').describe('The hub\'s envelope id (the iss of queries, the aud of answers)'),
     keys: KeysSection.optional().describe('The hub\'s signing key'),
-    redis: RedisSection.optional().describe('Store for cases, hops, providers and the DNO master list'),
+    previousKeys: z
+      .array(z.object({ publicKey: ProviderKey.shape.publicKey.describe('The retired key (base64url of its raw 32 bytes, as keygen printed it)'), notAfter: instant().describe('End of the overlap: links it signed are refused from then on') }).strict())
+      .max(7)
+      .default([])
+      .describe('Hub keys replaced by a rotation (base64url raw public keys): manual-hop links they signed still open until each one\'s notAfter'),
+    redis: RedisSection.optional()
+      .describe('Store for cases, hops, providers and the DNO master list'),
     providersFile: filePath().optional().describe('YAML/JSON list of providers loaded at start (each as in the providers API)'),
     deadlines: z
       .object({

@@ -13,6 +13,10 @@ export const KeysSection = z
 export const RedisSection = z
   .object({
     url: redisUrl().describe('Redis (or Redis Cluster seed) URL, e.g. redis://:PASSWORD@10.0.0.5:6379/0; without it the embedded in-process store is used and nothing survives a restart'),
+    cluster: z
+      .boolean()
+      .default(false)
+      .describe('redis.url is a seed of a Redis Cluster: every store uses a cluster client (each store keeps the keys of one script or transaction under one hash tag)'),
   })
   .strict();
 

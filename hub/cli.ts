@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** hoptrace-hub: serves the hub, and the client commands people and scripts use against a running hub. */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { flags, keygen, runMain, UsageError } from '../config/cli.js';
 import { formatEffective, loadHubConfig } from '../config/load.js';
 import { createLogger } from '../config/log.js';

@@ -78,10 +78,15 @@ export class EngineRejection extends Error {
 }
 
 export function startCase(id: string, input: TracebackInput, requester: string, ctx: EngineContext): Step {
-  const c: Case = {
+  const c = openCase(id, input.call, input.campaign, requester, ctx);
+  return askProvider(c, input.firstProvider, null, input.windowSec ?? ctx.cfg.windowSec, ctx);
+}
+
+function openCase(id: string, call: CaseCall, campaign: string | undefined, requester: string, ctx: EngineContext): Case {
+  return {
     id,
-    call: { ...input.call },
-    ...(input.campaign !== undefined && { campaign: input.campaign }),
+    call: { ...call },
+    ...(campaign !== undefined && { campaign }),
     requester,
     createdAt: ctx.now,
     updatedAt: ctx.now,
@@ -89,7 +94,6 @@ export function startCase(id: string, input: TracebackInput, requester: string, 
     hops: [],
     rev: 0,
   };
-  return askProvider(c, input.firstProvider, null, input.windowSec ?? ctx.cfg.windowSec, ctx);
 }
 
 /** What starts a trace forward: the call-back number, the provider that holds it, the scam call it came from. */
@@ -106,18 +110,7 @@ export interface ForwardStart {
  * another provider) moves on as a traceback does, `originated` names the customer.
  */
 export function startForward(id: string, input: ForwardStart, requester: string, ctx: EngineContext): Step {
-  const c: Case = {
-    id,
-    call: { ...input.call },
-    forward: { number: input.number },
-    ...(input.campaign !== undefined && { campaign: input.campaign }),
-    requester,
-    createdAt: ctx.now,
-    updatedAt: ctx.now,
-    status: 'open',
-    hops: [],
-    rev: 0,
-  };
+  const c: Case = { ...openCase(id, input.call, input.campaign, requester, ctx), forward: { number: input.number } };
   return askProvider(c, input.holder, null, ctx.cfg.windowSec, ctx);
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { sign, verify } from '../proto/envelope.js';
 import { PollBody } from '../proto/hop-queries.js';
-import { type KeyPair, publicKeyToRaw } from '../proto/keys.js';
+import { type KeyPair, publicKeyFromRaw, publicKeyToRaw } from '../proto/keys.js';
 import { HopAnswer, type HopQuery, MessageError, parse, type ProviderKey, type TracebackInput as TracebackInputT, TracebackInput } from '../proto/messages.js';
 import { CampaignInput, CampaignName } from './campaign.js';
 import type { Case, SignedAnswer } from './case.js';
@@ -30,6 +30,7 @@ import {
 } from './engine.js';
 import { buildEvidence, type EvidenceBundle } from './evidence.js';
 import { waitForQueries } from './long-poll.js';
+import { manualLinkKeys, type RetiredHubKey } from './key-rotation.js';
 import { type ManualLink, ManualAnswerInput, manualAnswer, openManualLink, requireOpenQuestion, signManualLink } from './manual.js';
 import { providerView, Registry } from './registry.js';
 import { attestationOf } from './shaken.js';
@@ -50,6 +51,8 @@ export type CaseObserver = (before: Case | undefined, after: Case) => void;
 export interface HubOptions {
   id: string;
   key: KeyPair;
+  /** Keys replaced by a rotation: their manual-hop links still open during the overlap. */
+  previousKeys?: readonly { publicKey: string; notAfter: string }[];
   store: HubStore;
   engine: EngineConfig;
   log: Logger;
@@ -103,6 +106,7 @@ export class Hub {
   private readonly key: KeyPair;
   /** The hub's own key as a registered key: what verifies the answers it signs for people. */
   private readonly ownKey: ProviderKey;
+  private readonly retiredKeys: RetiredHubKey[];
   private readonly dispatcher: Dispatcher;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -115,6 +119,7 @@ export class Hub {
     this.id = opts.id;
     this.key = opts.key;
     this.ownKey = { kid: opts.key.kid, publicKey: publicKeyToRaw(opts.key.publicKey) };
+    this.retiredKeys = (opts.previousKeys ?? []).map((k) => ({ key: publicKeyFromRaw(k.publicKey), notAfter: Date.parse(k.notAfter) }));
     this.store = opts.store;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
@@ -199,7 +204,8 @@ export class Hub {
 
   /** What a manual-hop link asks; a ManualLinkError when it is forged, expired or already answered. */
   async manualQuestion(token: string): Promise<ManualQuestion> {
-    const link = openManualLink(token, this.id, [this.key.publicKey], this.now());
+    const now = this.now();
+    const link = openManualLink(token, this.id, manualLinkKeys(this.key.publicKey, this.retiredKeys, now), now);
     const c = await this.store.getCase(link.caseId);
     requireOpenQuestion(c, link);
     return { link, case: c!, provider: await this.registry.get(link.provider) };

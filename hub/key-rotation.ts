@@ -3,6 +3,7 @@
  * still valid then stays valid for an overlap after it, so answers signed by an agent that has not switched
  * yet still verify, and then expires. Pure.
  */
+import type { KeyObject } from 'node:crypto';
 import type { ProviderKey } from '../proto/messages.js';
 
 /** A provider holds at most this many keys (ProviderInput.keys). */
@@ -35,4 +36,19 @@ export function rotateKeys(provider: string, keys: readonly ProviderKey[], added
 /** Is `k` registered as valid at `at` (ms)? */
 export function validAt(k: ProviderKey, at: number): boolean {
   return (!k.notBefore || Date.parse(k.notBefore) <= at) && (!k.notAfter || Date.parse(k.notAfter) > at);
+}
+
+/**
+ * A signing key the hub used before a rotation (config `previousKeys`). Manual-hop links it signed are out with
+ * people for up to a hop's deadline: they still open until `notAfter`, then are refused.
+ */
+export interface RetiredHubKey {
+  key: KeyObject;
+  /** ms since the epoch */
+  notAfter: number;
+}
+
+/** The keys a manual-hop link may be signed with at `now`: the current one and each retired one in its overlap. */
+export function manualLinkKeys(current: KeyObject, retired: readonly RetiredHubKey[], now: number): KeyObject[] {
+  return [current, ...retired.filter((k) => k.notAfter > now).map((k) => k.key)];
 }

@@ -37,6 +37,24 @@ export function signManualLink(link: ManualLink, hubId: string, key: KeyPair, no
   return sign(link, { iss: hubId, aud: hubId, typ: MANUAL_LINK_TYPE, key, now });
 }
 
+/**
+ * The link a person is sent: the answer page, the token in the URL fragment, which a browser never sends to a
+ * server nor puts in a Referer, so no access log or proxy sees it. The page sends it in a header (MANUAL_SCHEME).
+ */
+export function manualLinkUrl(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/ui/manual.html#${token}`;
+}
+
+/** The answer page sends its link as `Authorization: Manual <token>`, never in a request path. */
+export const MANUAL_SCHEME = 'Manual';
+
+/** The link token of an `Authorization: Manual <token>` header; a ManualLinkError (401) when there is none. */
+export function manualTokenOf(header: string | undefined): string {
+  const token = header?.match(/^Manual\s+(\S+)$/)?.[1];
+  if (!token) throw new ManualLinkError(401, `send the link as "Authorization: ${MANUAL_SCHEME} <token>"`);
+  return token;
+}
+
 /** The link's question, if the hub signed it and it has not expired; says why otherwise, and nothing more. */
 export function openManualLink(token: string, hubId: string, hubKeys: readonly KeyObject[], now: number): ManualLink {
   let body: unknown;

@@ -46,14 +46,15 @@ const DRAIN_MS = 5_000;
 export async function startHub(cfg: HubConfig, log: Logger): Promise<RunningHub> {
   const now = Date.now;
   const key = cfg.keys ? keyPairFromPrivateKey(privateKeyFromPem(readFileSync(cfg.keys.privateKeyFile, 'utf8')), cfg.keys.kid) : ephemeralKey(log);
-  const store = openHubStore({ redisUrl: cfg.redis?.url });
+  const store = openHubStore({ redisUrl: cfg.redis?.url, cluster: cfg.redis?.cluster });
   // Links in notices point where people reach the hub; the listening address is certain once it listens.
   let publicUrl = cfg.publicUrl ?? `http://${cfg.http.listen.host}:${cfg.http.listen.port}`;
-  const notify = openNotify({ cfg: cfg.notify, redisUrl: cfg.redis?.url, hubId: cfg.id, key, cases: store, log, publicUrl: () => publicUrl });
-  const holders = openHolders(cfg.redis?.url);
+  const notify = openNotify({ cfg: cfg.notify, redisUrl: cfg.redis?.url, cluster: cfg.redis?.cluster, hubId: cfg.id, key, cases: store, log, publicUrl: () => publicUrl });
+  const holders = openHolders(cfg.redis);
   const hub = new Hub({
     id: cfg.id,
     key,
+    previousKeys: cfg.previousKeys,
     store,
     log,
     hooks: notify.notifier,
@@ -65,7 +66,7 @@ export async function startHub(cfg: HubConfig, log: Logger): Promise<RunningHub>
       ...(cfg.deadlines.businessHours && { businessHoursZone: cfg.deadlines.businessZone }),
     },
   });
-  const dno = openHubDno({ redisUrl: cfg.redis?.url, hubId: cfg.id, key, keys: (iss, kid) => hub.registry.keys(iss, kid, now()), jti: store, emergency: cfg.dno.emergency });
+  const dno = openHubDno({ redisUrl: cfg.redis?.url, cluster: cfg.redis?.cluster, hubId: cfg.id, key, keys: (iss, kid) => hub.registry.keys(iss, kid, now()), jti: store, emergency: cfg.dno.emergency });
   try {
     // Bearer tokens come from the tokens file alone, read again when it changes; no file, no tokens.
     const tokens: TokenLookup = cfg.tokens ? new TokenBook(cfg.tokens.file, log.child({ part: 'tokens' }), now) : noTokens(log);

@@ -55,6 +55,22 @@ export type IdentityInfo = z.infer<typeof IdentityInfo>;
 export const Upstream = z.object({ providerId: ProviderId.optional(), name: z.string().min(1).max(256) });
 export const Customer = z.object({ account: z.string().max(128).optional(), name: z.string().max(256).optional() });
 
+/**
+ * The CDR behind a match (agent/answer.ts): its file name and byte offset, the sha256 of its raw line and whether
+ * the line still parses to this call; the line itself only when the carrier discloses it (it is CPNI of this one
+ * call); `missing` says why the line could not be read back. SIP matches have none.
+ */
+export const MatchEvidence = z.object({
+  file: z.string().min(1).max(1024),
+  offset: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex').optional(),
+  verified: z.boolean().optional(),
+  /** As large as the agent reads a unit (agent/cdr/evidence.ts: 256 KiB). */
+  line: z.string().max(256 * 1024).optional(),
+  missing: z.string().max(512).optional(),
+});
+export type MatchEvidence = z.infer<typeof MatchEvidence>;
+
 export const Match = z.object({
   at: Instant,
   calling: z.string().max(64),
@@ -64,6 +80,7 @@ export const Match = z.object({
   upstream: Upstream.optional(),
   customer: Customer.optional(),
   identity: IdentityInfo.optional(),
+  evidence: MatchEvidence.optional(),
 });
 export type Match = z.infer<typeof Match>;
 

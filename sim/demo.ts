@@ -5,6 +5,7 @@
  * call is traced back to its originator or point of entry and printed as a chain. Then the hub UI stays up
  * until Ctrl-C (`--once`: exit after the scripted part). Exits 1 when an outcome is not what it must be.
  */
+import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { parseArgs } from 'node:util';
 import { createLogger } from '../config/log.js';
 import type { Case } from '../hub/case.js';

@@ -23,7 +23,8 @@ import { bucketStart, layoutOf, type Layout, type LayoutOptions } from './layout
 import { PackedCallIndex, type BucketStore } from './packed-index.js';
 import { RedisTermStore } from './redis-dictionary.js';
 import { execAll, execChunked } from './redis-exec.js';
-import { RedisLink, type RedisClient } from './redis-link.js';
+import type { RedisClient } from '../../config/redis-connection.js';
+import { RedisLink } from './redis-link.js';
 import type { SizedCallIndex } from './store.js';
 import type { BucketWrite } from './writes.js';
 

@@ -10,11 +10,8 @@
  * With `cluster`, the URL is a seed of a Redis Cluster: a cluster client follows the slots, and pipelines commands
  * per node on its own (auto-pipelining), which is how callers send work whose keys are in many slots.
  */
-import { Cluster, Redis } from 'ioredis';
+import { openRedis, type RedisClient } from '../../config/redis-connection.js';
 import { StoreUnavailableError } from './store.js';
-
-/** A connection to one Redis, or to a Redis Cluster. */
-export type RedisClient = Redis | Cluster;
 
 export interface RedisLinkOptions {
   url: string;
@@ -36,22 +33,18 @@ export class RedisLink {
 
   constructor({ url, cluster = false, timeoutMs = 1000, onReconnect }: RedisLinkOptions) {
     this.timeoutMs = timeoutMs;
-    const options = {
-      maxRetriesPerRequest: 0,
-      connectTimeout: timeoutMs,
-      // One timer per socket, armed while replies are due: a per-command timeout costs a timer per APPEND.
-      socketTimeout: 3 * timeoutMs,
-    };
-    const retry = (attempt: number) => Math.min(50 * attempt, 500);
-    this.redis = cluster
-      ? new Cluster([url], {
-          enableOfflineQueue: false,
-          enableAutoPipelining: true,
-          clusterRetryStrategy: retry,
-          // The seed's credentials are every node's.
-          redisOptions: { ...options, ...credentialsOf(url) },
-        })
-      : new Redis(url, { ...options, enableOfflineQueue: false, retryStrategy: retry });
+    this.redis = openRedis(
+      { url, cluster },
+      {
+        maxRetriesPerRequest: 0,
+        connectTimeout: timeoutMs,
+        // One timer per socket, armed while replies are due: a per-command timeout costs a timer per APPEND.
+        socketTimeout: 3 * timeoutMs,
+        enableOfflineQueue: false,
+        retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+        ...(cluster && { enableAutoPipelining: true }),
+      },
+    );
     this.redis.on('error', (err: unknown) => (this.lastError = err));
     this.redis.on('ready', () => {
       if (this.wasReady) onReconnect();
@@ -113,9 +106,4 @@ export class RedisLink {
     });
     return this.readyWait;
   }
-}
-
-function credentialsOf(url: string): { username?: string; password?: string } {
-  const { username, password } = new URL(url);
-  return { ...(username && { username: decodeURIComponent(username) }), ...(password && { password: decodeURIComponent(password) }) };
 }

@@ -14,9 +14,11 @@
  * A delta reads the buckets it touches and rewrites them in one MULTI/EXEC under WATCH of the version (every
  * writer bumps it). A full replace writes the other generation in pipelined batches, then switches to it in
  * one MULTI/EXEC: readers see the old list or the new one, never a mix. The bucket count is chosen at each
- * full replace; incremental deltas go into the current buckets.
+ * full replace; incremental deltas go into the current buckets. On a Redis Cluster (`cluster`) the one hash tag
+ * keeps each script, pipeline and transaction in one slot, and the change channel reaches every subscriber.
  */
-import { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { openRedis, type RedisClient, unwatch } from '../../config/redis-connection.js';
 import { targetText } from '../../proto/dno-target.js';
 import type { DnoDelta, DnoEntry } from '../../proto/messages.js';
 import { StoreUnavailableError } from '../calls/store.js';
@@ -55,13 +57,15 @@ interface Generation {
 
 export interface RedisDnoCacheOptions {
   url: string;
+  /** `url` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   /** The site (agent deployment) whose instances share this cache. */
   site: string;
 }
 
 export class RedisDnoCache implements DnoCache {
-  private readonly redis: Redis;
-  private readonly subscriber: Redis;
+  private readonly redis: RedisClient;
+  private readonly subscriber: RedisClient;
   /** Settles once the change channel is subscribed (or that failed): calls wait for it, so a listener added
    * before a change hears it. */
   private readonly subscribed: Promise<void>;
@@ -72,10 +76,11 @@ export class RedisDnoCache implements DnoCache {
 
   constructor(private readonly opts: RedisDnoCacheOptions) {
     this.prefix = `{dno:${opts.site}}`;
-    this.redis = new Redis(opts.url, { maxRetriesPerRequest: 2 });
+    const connect = () => openRedis(opts, { maxRetriesPerRequest: 2 });
+    this.redis = connect();
     this.redis.on('error', () => undefined);
     const channel = this.key('changed');
-    this.subscriber = this.redis.duplicate();
+    this.subscriber = connect();
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => {
       const { version, change } = heard(message);
@@ -162,12 +167,12 @@ export class RedisDnoCache implements DnoCache {
       await this.redis.watch(this.key('version'), this.key('gen'));
       const [v, g, list] = await this.redis.mget(this.key('version'), this.key('gen'), this.key('list'));
       if (!appliesTo(delta, Number(v ?? 0))) {
-        await this.redis.unwatch();
+        await unwatch(this.redis, this.key('version'));
         return false;
       }
       const current = g ? parseGeneration(g) : { gen: 0, buckets: bucketsFor(0) };
       if (delta.full) {
-        await this.redis.unwatch();
+        await unwatch(this.redis, this.key('version'));
         await this.replaceFrom(delta.version, groupsOf(delta.add), delta.add.length, list ?? undefined);
         return true;
       }
@@ -236,7 +241,7 @@ export class RedisDnoCache implements DnoCache {
     await flush();
     await this.redis.watch(this.key('gen'));
     if ((await this.redis.get(this.key('gen'))) !== currentValue) {
-      await this.redis.unwatch();
+      await unwatch(this.redis, this.key('gen'));
       throw new StoreUnavailableError(CONCURRENT_REPLACE);
     }
     const tx = this.redis
@@ -252,7 +257,7 @@ export class RedisDnoCache implements DnoCache {
   }
 
   /** Read the buckets a delta touches and queue their new contents (removals first, then additions). */
-  private async rewriteBuckets(g: Generation, delta: DnoDelta): Promise<ReturnType<Redis['multi']>> {
+  private async rewriteBuckets(g: Generation, delta: DnoDelta): Promise<ChainableCommander> {
     const changes = [
       ...delta.remove.map((entry) => ({ entry, add: false })),
       ...delta.add.map((entry) => ({ entry, add: true })),
@@ -339,7 +344,7 @@ function range(from: number, to: number): number[] {
 }
 
 /** Replies of a pipeline or transaction, or its first error thrown. */
-async function execOrThrow(cmd: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+async function execOrThrow(cmd: ChainableCommander): Promise<unknown[]> {
   const replies = (await cmd.exec()) ?? [];
   const failed = replies.find(([err]) => err);
   if (failed) throw failed[0];

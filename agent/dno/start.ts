@@ -40,7 +40,7 @@ export async function startDno(
   parts: { key?: KeyPair; metrics: Registry; log: Logger },
 ): Promise<RunningDno> {
   const { log } = parts;
-  const cache: DnoCache = cfg.redis ? new RedisDnoCache({ url: cfg.redis.url, site: cfg.provider }) : new MemoryDnoCache();
+  const cache: DnoCache = cfg.redis ? new RedisDnoCache({ url: cfg.redis.url, cluster: cfg.redis.cluster, site: cfg.provider }) : new MemoryDnoCache();
   const file = cfg.dno.file;
   const live = new LiveDno({
     cache,

@@ -1,17 +1,12 @@
-/** The header section: an index of lines by lower-cased long name (RFC 3261 §7.3), values cut out on demand. */
+/** The header section: lines → raw values by lower-cased long name (RFC 3261 §7.3). */
 import { isToken, isWsp, trimWsp } from './syntax.js';
 
 /**
  * Raw values by lower-cased long header name (compact forms mapped); a repeated header keeps one entry
- * per line, in order. Header names are the sender's, so none may collide with Object.prototype
- * (`__proto__`, `constructor`): lookups go through a Map.
+ * per line, in order. A Map, not an object: header names are the sender's, so none may collide with
+ * Object.prototype (`__proto__`, `constructor`), and Map inserts are the cheaper ones on the hot path.
  */
-export interface SipHeaders {
-  get(name: string): readonly string[] | undefined;
-  has(name: string): boolean;
-  /** Lines of this header, without cutting their values out. */
-  count(name: string): number;
-}
+export type SipHeaders = ReadonlyMap<string, readonly string[]>;
 
 /** Compact forms (RFC 3261 §7.3.3 and the extensions that define one; `y` = Identity, RFC 8224). */
 const COMPACT: Readonly<Record<string, string>> = {
@@ -59,73 +54,16 @@ export interface HeaderSection {
 }
 
 /**
- * The header lines indexed once by name, each value kept as its span of the message text; a value's
- * string is cut out (and trimmed) only when the header is asked for. A policy decision reads about half of
- * an INVITE's headers; the others (Contact, Content-Type, Allow, Supported, …) cost their name lookup only.
- * A folded value, rare, is kept as the string it became.
- */
-class HeaderIndex implements SipHeaders {
-  /** Per name: [start, end) pairs into `text`, or [-1 - k, 0] for folded[k]. */
-  private readonly spans = new Map<string, number[]>();
-  private readonly values = new Map<string, string[]>();
-  private readonly folded: string[] = [];
-
-  constructor(private readonly text: string) {}
-
-  add(name: string, start: number, end: number): void {
-    const spans = this.spans.get(name);
-    if (spans) spans.push(start, end);
-    else this.spans.set(name, [start, end]);
-  }
-
-  /** Replaces the value of the line added last under `name` by its folded form. */
-  fold(name: string, value: string): void {
-    const spans = this.spans.get(name) as number[];
-    spans[spans.length - 2] = -1 - this.folded.length;
-    spans[spans.length - 1] = 0;
-    this.folded.push(value);
-  }
-
-  /** The value of the line added last under `name`, as it stands. */
-  last(name: string): string {
-    const spans = this.spans.get(name) as number[];
-    return this.valueAt(spans[spans.length - 2] as number, spans[spans.length - 1] as number);
-  }
-
-  get(name: string): readonly string[] | undefined {
-    const cached = this.values.get(name);
-    if (cached) return cached;
-    const spans = this.spans.get(name);
-    if (!spans) return undefined;
-    const values: string[] = [];
-    for (let i = 0; i < spans.length; i += 2) values.push(this.valueAt(spans[i] as number, spans[i + 1] as number));
-    this.values.set(name, values);
-    return values;
-  }
-
-  has(name: string): boolean {
-    return this.spans.has(name);
-  }
-
-  count(name: string): number {
-    return (this.spans.get(name)?.length ?? 0) / 2;
-  }
-
-  private valueAt(start: number, end: number): string {
-    return start < 0 ? (this.folded[-1 - start] as string) : slice(this.text, start, end);
-  }
-}
-
-/**
- * Indexes the header lines of `text` from index `from` up to the empty line. A line starting with
+ * Splits the header lines of `text` from index `from` up to the empty line. A line starting with
  * SP/HTAB continues the previous value: the white space around the CRLF becomes one SP (§7.3.1).
  * Names may be followed by white space before the colon and are matched case-insensitively.
  */
 export function splitHeaders(text: string, from: number): HeaderSection {
-  const headers = new HeaderIndex(text);
+  const headers = new Map<string, string[]>();
   let fault: string | undefined;
   let end = -1;
   let name = '';
+  let value = '';
   let pos = from;
   let colon = text.indexOf(':', from);
   while (pos < text.length) {
@@ -139,20 +77,25 @@ export function splitHeaders(text: string, from: number): HeaderSection {
     if (first === 32 || first === 9) {
       const more = trimWsp(text.slice(pos, eol));
       if (!name) fault ??= 'Malformed header line';
-      else if (more) {
-        const value = headers.last(name);
-        headers.fold(name, value ? `${value} ${more}` : more);
-      }
+      else if (more) value = value ? `${value} ${more}` : more;
     } else {
+      if (name) add(headers, name, value);
       // Each search resumes where the last stopped: lines without a colon cannot make this quadratic.
       if (colon >= 0 && colon < pos) colon = text.indexOf(':', pos);
       name = colon >= 0 && colon < eol ? headerName(text, pos, colon) : '';
-      if (name) headers.add(name, colon + 1, eol);
+      if (name) value = slice(text, colon + 1, eol);
       else fault ??= 'Malformed header line';
     }
     pos = eol + 2;
   }
+  if (name) add(headers, name, value);
   return fault === undefined ? { headers, end } : { headers, fault, end };
+}
+
+function add(headers: Map<string, string[]>, name: string, value: string): void {
+  const values = headers.get(name);
+  if (values) values.push(value);
+  else headers.set(name, [value]);
 }
 
 /** text[start, end) without surrounding SP/HTAB. */

@@ -130,7 +130,7 @@ function headerFault(msg: ParsedMessage): Fault | undefined {
   const h = msg.headers;
   const missing = labels(REQUIRED, (name) => !h.has(name));
   if (missing) return { code: 400, reason: `Missing ${missing}` };
-  const repeated = labels(SINGLE, (name) => h.count(name) > 1);
+  const repeated = labels(SINGLE, (name) => (h.get(name)?.length ?? 0) > 1);
   if (repeated) return { code: 400, reason: `Repeated ${repeated}` };
   const maxForwards = h.get('max-forwards')?.[0];
   let malformed = '';

@@ -1,4 +1,7 @@
-/** `hoptrace-hub manual`: manual hops waiting for a person, each with the link to send to the provider's contact. */
+/**
+ * `hoptrace-hub manual`: manual hops waiting for a person, each with the link to send to the provider's contact:
+ * the answer page with the token in its fragment (hub/manual.ts `manualLinkUrl`).
+ */
 import { flags } from '../../config/cli.js';
 import { clientFlags, type Out, withClient } from './client.js';
 

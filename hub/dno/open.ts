@@ -14,6 +14,8 @@ export interface HubDno {
 
 export interface OpenHubDnoOptions {
   redisUrl?: string;
+  /** `redisUrl` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   keyPrefix?: string;
   hubId: string;
   key: KeyPair;
@@ -25,7 +27,7 @@ export interface OpenHubDnoOptions {
 }
 
 export function openHubDno(o: OpenHubDnoOptions): HubDno {
-  const store = o.redisUrl ? new RedisDnoListStore({ url: o.redisUrl, ...(o.keyPrefix && { keyPrefix: o.keyPrefix }) }) : new MemoryDnoListStore();
+  const store = o.redisUrl ? new RedisDnoListStore({ url: o.redisUrl, cluster: o.cluster, ...(o.keyPrefix && { keyPrefix: o.keyPrefix }) }) : new MemoryDnoListStore();
   const service = new DnoService({ store, ...(o.emergency && { emergency: o.emergency }), ...(o.now && { now: o.now }) });
   const feed = new DnoFeed({ store, payloads: service.payloads, hubId: o.hubId, key: o.key, keys: o.keys, jti: o.jti, ...(o.now && { now: o.now }) });
   return { service, feed, close: () => store.close() };

@@ -16,9 +16,11 @@
  *
  * 3 million entries are ~100 per bucket: a single change rewrites about a kilobyte, a full read is 32k keys in
  * batched MGETs. A change reads the buckets it touches under WATCH of the version and writes them, the row,
- * the payloads and the delta in one transaction, so readers see the list before it or after it.
+ * the payloads and the delta in one transaction, so readers see the list before it or after it. On a Redis
+ * Cluster (`cluster`) the one hash tag keeps each pipeline and transaction in one slot.
  */
-import { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { openRedis, type RedisClient, unwatch } from '../../config/redis-connection.js';
 import { bucketOf, eachLine } from '../../agent/dno/bucket-text.js';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { candidateFields, type DnoChangeRow, DnoChangeRefused, type DnoRequest } from './master.js';
@@ -32,15 +34,17 @@ const CHANGE_ATTEMPTS = 10;
 
 export interface RedisDnoListStoreOptions {
   url: string;
+  /** `url` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   /** Keys start with this (default `ht:hub:`, as the hub store's). */
   keyPrefix?: string;
 }
 
 export class RedisDnoListStore implements DnoListStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   /** Changes run WATCH/MULTI on their own connection, so a large one never stalls reads. */
-  private readonly writer: Redis;
-  private readonly subscriber: Redis;
+  private readonly writer: RedisClient;
+  private readonly subscriber: RedisClient;
   private readonly subscribed: Promise<void>;
   private readonly listeners = new Set<(version: number) => void>();
   private readonly p: string;
@@ -50,11 +54,12 @@ export class RedisDnoListStore implements DnoListStore {
     const prefix = opts.keyPrefix ?? 'ht:hub:';
     if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain { or }, got "${prefix}"`);
     this.p = `${prefix}{dno}:`;
-    this.redis = new Redis(opts.url, { maxRetriesPerRequest: 2 });
+    const connect = () => openRedis(opts, { maxRetriesPerRequest: 2 });
+    this.redis = connect();
     this.redis.on('error', () => undefined);
-    this.writer = this.redis.duplicate();
+    this.writer = connect();
     this.writer.on('error', () => undefined);
-    this.subscriber = this.redis.duplicate();
+    this.subscriber = connect();
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => {
       for (const listener of this.listeners) listener(Number(message));
@@ -182,7 +187,7 @@ export class RedisDnoListStore implements DnoListStore {
       try {
         plan = planChange(req, (f) => listed.has(f), Number(version ?? 0), now);
       } catch (err) {
-        await w.unwatch();
+        await unwatch(w, this.key('version'));
         throw err;
       }
       const v = plan.row.version;
@@ -234,7 +239,7 @@ export class RedisDnoListStore implements DnoListStore {
     await exec(this.writer.pipeline().unlink(...stale.map((v) => this.key(`d${v}`))).zrem(zset, ...stale));
   }
 
-  private async readBuckets(r: Redis, buckets: readonly number[]): Promise<(string | null)[]> {
+  private async readBuckets(r: RedisClient, buckets: readonly number[]): Promise<(string | null)[]> {
     const pipe = r.pipeline();
     for (let first = 0; first < buckets.length; first += BATCH) {
       pipe.mget(...buckets.slice(first, first + BATCH).map((b) => this.bucketKey(b)));
@@ -283,7 +288,7 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
-async function exec(cmd: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+async function exec(cmd: ChainableCommander): Promise<unknown[]> {
   const replies = (await cmd.exec()) ?? [];
   const failed = replies.find(([err]) => err);
   if (failed) throw failed[0];

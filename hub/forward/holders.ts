@@ -2,10 +2,11 @@
  * Who holds a telephone number: number blocks (E.164 prefixes: an NPA-NXX, a thousands block, one number)
  * registered to providers, the longest prefix winning — a thousands block pooled to another provider overrides
  * its NPA-NXX. A trace forward asks the holder who the call-back number is assigned to (hub/forward/forward.ts).
- * Redis (a hash, looked up with one HMGET of the number's prefixes) or memory.
+ * Redis (a hash, looked up with one HMGET of the number's prefixes) or memory. Every operation names that one
+ * key, so on a Redis Cluster (`cluster`) it needs no hash tag: the blocks live in the key's slot.
  */
-import { Redis } from 'ioredis';
 import { z } from 'zod';
+import { openRedis, type RedisClient, type RedisTarget } from '../../config/redis-connection.js';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { ProviderId } from '../../proto/messages.js';
 import { DEFAULT_KEY_PREFIX } from '../store/redis-keys.js';
@@ -33,8 +34,8 @@ export function prefixesOf(number: string): string[] {
   return out;
 }
 
-export function openHolders(redisUrl?: string, keyPrefix = DEFAULT_KEY_PREFIX): HolderStore {
-  return redisUrl ? new RedisHolderStore(redisUrl, keyPrefix) : new MemoryHolderStore();
+export function openHolders(redis?: RedisTarget, keyPrefix = DEFAULT_KEY_PREFIX): HolderStore {
+  return redis ? new RedisHolderStore(redis, keyPrefix) : new MemoryHolderStore();
 }
 
 export class MemoryHolderStore implements HolderStore {
@@ -61,12 +62,12 @@ export class MemoryHolderStore implements HolderStore {
 }
 
 export class RedisHolderStore implements HolderStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly key: string;
 
-  constructor(url: string, keyPrefix: string) {
+  constructor(target: RedisTarget, keyPrefix: string) {
     this.key = `${keyPrefix}number-blocks`;
-    this.redis = new Redis(url, { commandTimeout: 1500, maxRetriesPerRequest: 1 });
+    this.redis = openRedis(target, { commandTimeout: 1500, maxRetriesPerRequest: 1 });
     this.redis.on('error', () => undefined);
   }
 
@@ -98,7 +99,7 @@ export class RedisHolderStore implements HolderStore {
     }
   }
 
-  private async run<T>(op: string, work: (r: Redis) => Promise<T>): Promise<T> {
+  private async run<T>(op: string, work: (r: RedisClient) => Promise<T>): Promise<T> {
     try {
       return await work(this.redis);
     } catch (err) {

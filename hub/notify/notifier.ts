@@ -10,7 +10,7 @@ import { publicKeyToRaw } from '../../proto/keys.js';
 import { parse, type HopQuery } from '../../proto/messages.js';
 import type { Case } from '../case.js';
 import { buildEvidence } from '../evidence.js';
-import { signManualLink } from '../manual.js';
+import { manualLinkUrl, signManualLink } from '../manual.js';
 import type { HubStore } from '../store/store.js';
 import { TtlCache } from '../ttl-cache.js';
 import { type Delivery, newDelivery } from './delivery.js';
@@ -145,7 +145,7 @@ export class Notifier {
     }
     const now = this.now();
     const token = signManualLink({ caseId: c.id, queryId: query.queryId, provider, expires: Date.parse(query.deadline) }, this.o.hubId, this.o.key, now);
-    const link = `${this.o.publicUrl().replace(/\/$/, '')}/ui/manual.html#${token}`;
+    const link = manualLinkUrl(this.o.publicUrl(), token);
     const notice = manualHopNotice(c, provider, query.askedBy, query.deadline, link);
     for (const s of to) await this.enqueue(s, 'manual-hop', c, notice, query.queryId);
     this.o.queue.kick();

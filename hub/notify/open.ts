@@ -22,6 +22,8 @@ export interface HubNotify {
 export interface OpenNotifyOptions {
   cfg: HubConfig['notify'];
   redisUrl?: string | undefined;
+  /** `redisUrl` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   keyPrefix?: string;
   hubId: string;
   key: KeyPair;
@@ -34,7 +36,7 @@ export interface OpenNotifyOptions {
 }
 
 export function openNotify(o: OpenNotifyOptions): HubNotify {
-  const store: NotifyStore = o.redisUrl ? new RedisNotifyStore({ url: o.redisUrl, ...(o.keyPrefix && { keyPrefix: o.keyPrefix }) }) : new MemoryNotifyStore();
+  const store: NotifyStore = o.redisUrl ? new RedisNotifyStore({ url: o.redisUrl, cluster: o.cluster, ...(o.keyPrefix && { keyPrefix: o.keyPrefix }) }) : new MemoryNotifyStore();
   const timeoutMs = o.cfg.timeoutSec * 1000;
   const sender = new WebhookSender(timeoutMs);
   const log = o.log.child({ part: 'notify' });

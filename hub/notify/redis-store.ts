@@ -5,9 +5,9 @@
  * touch several of them stay on one Redis Cluster slot. Its own connection, so a slow webhook round never waits
  * behind the case store's traffic and the other way round.
  */
-import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { LuaScript } from '../store/lua.js';
+import { type RedisClient, openRedis } from '../../config/redis-connection.js';
 import { DEFAULT_KEY_PREFIX } from '../store/redis-keys.js';
 import type { Delivery } from './delivery.js';
 import { type DeliveryFilter, type DropResult, matchesDelivery, type NotifyStore } from './store.js';
@@ -15,6 +15,8 @@ import type { Subscriber } from './subscriber.js';
 
 export interface RedisNotifyStoreOptions {
   url: string;
+  /** `url` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   keyPrefix?: string;
   /** Longest wait for a reply, ms (default 1500). */
   timeoutMs?: number;
@@ -69,7 +71,7 @@ return due
 `);
 
 export class RedisNotifyStore implements NotifyStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly k: { subscribers: string; due: string; all: string; delivered: string; delivery: (id: string) => string };
 
   constructor(o: RedisNotifyStoreOptions) {
@@ -77,7 +79,7 @@ export class RedisNotifyStore implements NotifyStore {
     if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain { or }, got "${prefix}"`);
     const base = `${prefix}{notify}:`;
     this.k = { subscribers: `${base}subscribers`, due: `${base}due`, all: `${base}all`, delivered: `${base}delivered`, delivery: (id) => `${base}delivery:${id}` };
-    this.redis = new Redis(o.url, { commandTimeout: o.timeoutMs ?? 1500, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    this.redis = openRedis({ url: o.url, cluster: o.cluster }, { commandTimeout: o.timeoutMs ?? 1500, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 100, 1000) });
     this.redis.on('error', () => undefined);
   }
 
@@ -173,13 +175,13 @@ export class RedisNotifyStore implements NotifyStore {
     }
   }
 
-  private async fetch(r: Redis, ids: readonly string[]): Promise<Delivery[]> {
+  private async fetch(r: RedisClient, ids: readonly string[]): Promise<Delivery[]> {
     if (ids.length === 0) return [];
     const found = await r.mget(...ids.map((id) => this.k.delivery(id)));
     return found.flatMap((j) => (j === null ? [] : [JSON.parse(j) as Delivery]));
   }
 
-  private async run<T>(op: string, work: (r: Redis) => Promise<T>): Promise<T> {
+  private async run<T>(op: string, work: (r: RedisClient) => Promise<T>): Promise<T> {
     try {
       return await work(this.redis);
     } catch (err) {

@@ -5,7 +5,7 @@
  * or not, instead of running it on whichever node it reached.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../config/redis-connection.js';
 
 export class LuaScript {
   private readonly lua: string;
@@ -16,7 +16,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(this.lua).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

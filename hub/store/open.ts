@@ -5,12 +5,14 @@ import type { HubStore } from './store.js';
 
 export interface OpenHubStoreOptions {
   /** redis:// or rediss://; without it the embedded memory store is used. */
-  redisUrl?: string;
+  redisUrl?: string | undefined;
+  /** `redisUrl` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   /** Redis keys start with this (default `ht:hub:`). */
   keyPrefix?: string;
 }
 
 export function openHubStore(opts: OpenHubStoreOptions = {}): HubStore {
   if (opts.redisUrl === undefined || opts.redisUrl === '') return new MemoryHubStore();
-  return new RedisHubStore({ url: opts.redisUrl, keyPrefix: opts.keyPrefix });
+  return new RedisHubStore({ url: opts.redisUrl, cluster: opts.cluster, keyPrefix: opts.keyPrefix });
 }

@@ -11,7 +11,7 @@
  * A save that keeps a case's memberships (most saves: a hop moves on, the case stays open) touches no index:
  * the case remembers its memberships beside its JSON (redis-store.ts).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../config/redis-connection.js';
 import type { Case } from '../case.js';
 import type { CaseFilter } from './listing.js';
 import { LuaScript } from './lua.js';
@@ -76,17 +76,17 @@ export class CaseIndex {
   }
 
   /** Adds the memberships `names` of the version `rev` of case `c` is about to be written. */
-  async add(redis: Redis, c: Pick<Case, 'id' | 'rev' | 'createdAt'>, names: readonly CaseIndexName[]): Promise<void> {
+  async add(redis: RedisClient, c: Pick<Case, 'id' | 'rev' | 'createdAt'>, names: readonly CaseIndexName[]): Promise<void> {
     await ADD.run(redis, [this.entries], [this.keys.caseIndex, c.id, c.rev, c.createdAt, ...names]);
   }
 
   /** Drops the memberships of case `id` that its stored version `rev` (whose memberships are `names`) lacks. */
-  async settle(redis: Redis, id: string, rev: number, names: readonly string[]): Promise<void> {
+  async settle(redis: RedisClient, id: string, rev: number, names: readonly string[]): Promise<void> {
     await SETTLE.run(redis, [this.entries], [this.keys.caseIndex, id, rev, ...names]);
   }
 
   /** Up to `count` ids from position `offset` of an index, newest or oldest first. */
-  ids(redis: Redis, name: CaseIndexName, order: 'newest' | 'oldest', offset: number, count: number): Promise<string[]> {
+  ids(redis: RedisClient, name: CaseIndexName, order: 'newest' | 'oldest', offset: number, count: number): Promise<string[]> {
     const key = this.keys.caseIndex + name;
     const stop = String(offset + count - 1);
     return order === 'newest' ? redis.zrange(key, offset, stop, 'REV') : redis.zrange(key, offset, stop);

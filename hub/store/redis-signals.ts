@@ -6,9 +6,12 @@
  * A notification is a hint to `take`. Publishing is fire-and-forget, so a listener is also called once when
  * its subscription becomes active, or at once when it already is (and again after the subscriber reconnects):
  * whatever was enqueued before that, or while disconnected, is then taken instead of waiting for the next enqueue.
+ * On a Redis Cluster a PUBLISH reaches every node, so the subscriber may sit on any of them. When its node fails,
+ * the cluster client moves the subscriptions to another node on its own, without a 'ready': an enqueue in
+ * between is then heard only by the next long poll (the agent's next poll takes it), not lost.
  */
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../config/redis-connection.js';
 import type { HubKeys } from './redis-keys.js';
 
 /** How long a channel stays subscribed after its last listener left. */
@@ -22,12 +25,12 @@ export class EnqueueSignals {
   private readonly active = new Set<string>();
   /** Providers without listeners whose channel is still subscribed, with the timer that unsubscribes it. */
   private readonly lingering = new Map<string, NodeJS.Timeout>();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private closed = false;
 
   constructor(
     private readonly keys: HubKeys,
-    private readonly openSubscriber: () => Redis,
+    private readonly openSubscriber: () => RedisClient,
   ) {}
 
   listen(provider: string, listener: () => void): () => void {
@@ -102,7 +105,7 @@ export class EnqueueSignals {
     this.active.clear();
   }
 
-  private connection(): Redis {
+  private connection(): RedisClient {
     if (this.subscriber) return this.subscriber;
     const sub = this.openSubscriber();
     sub.on('message', (channel: string) => {

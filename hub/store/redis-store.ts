@@ -1,10 +1,9 @@
 /**
- * The hub store on Redis (DESIGN §6): production, shared by every hub instance, Cluster-safe key layout
- * (redis-keys.ts). It never hangs and never acts behind the caller's back: an operation waits at most
+ * The hub store on Redis (DESIGN §6): production, shared by every hub instance, on one server or a Redis Cluster
+ * (config/redis-connection.ts; every script's keys share a hash tag, redis-keys.ts). It never hangs and never acts behind the caller's back: an operation waits at most
  * `timeoutMs` for a connection or a reply, then rejects with StoreUnavailableError, and a failed command is
  * never queued to run after a reconnect. The client reconnects on its own.
  */
-import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import type { HopQuery } from '../../proto/messages.js';
 import type { Case } from '../case.js';
@@ -14,12 +13,15 @@ import { byId, matchesFilter, type CaseFilter } from './listing.js';
 import { LuaScript } from './lua.js';
 import { CaseIndex, indexesOf, indexFor, type CaseIndexName } from './redis-case-index.js';
 import { HubKeys } from './redis-keys.js';
+import { type RedisClient, openRedis } from '../../config/redis-connection.js';
 import { EnqueueSignals } from './redis-signals.js';
 import type { HubStore, Provider, TokenRecord } from './store.js';
 
 export interface RedisHubStoreOptions {
   /** redis:// or rediss:// */
   url: string;
+  /** `url` is a seed of a Redis Cluster. */
+  cluster?: boolean | undefined;
   /** Default `ht:hub:`. */
   keyPrefix?: string;
   /** Longest wait for a connection or a reply, ms (default 1500). */
@@ -75,7 +77,7 @@ return due
 type StoreReply = [number, string?, string?];
 
 export class RedisHubStore implements HubStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: HubKeys;
   private readonly index: CaseIndex;
   private readonly signals: EnqueueSignals;
@@ -88,19 +90,20 @@ export class RedisHubStore implements HubStore {
     this.keys = new HubKeys(opts.keyPrefix);
     this.index = new CaseIndex(this.keys);
     this.timeoutMs = opts.timeoutMs ?? 1500;
-    this.redis = new Redis(opts.url, {
+    const target = { url: opts.url, cluster: opts.cluster };
+    const connection = {
       commandTimeout: this.timeoutMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      enableAutoPipelining: true,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    });
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+    };
+    this.redis = openRedis(target, { ...connection, enableAutoPipelining: true });
     // Failures reach callers as rejected operations and ping() === false; unheard, ioredis would print each retry.
     this.redis.on('error', () => undefined);
     this.signals = new EnqueueSignals(this.keys, () => {
       // EnqueueSignals subscribes again itself after a reconnect, and waits as long as a subscription takes.
-      const sub = this.redis.duplicate({ autoResubscribe: false, commandTimeout: undefined, enableAutoPipelining: false });
+      const sub = openRedis(target, { ...connection, autoResubscribe: false, commandTimeout: undefined });
       sub.on('error', () => undefined);
       return sub;
     });
@@ -253,7 +256,7 @@ export class RedisHubStore implements HubStore {
   // ---- internals ----
 
   /** Runs one operation once connected; every failure becomes a StoreUnavailableError naming the operation. */
-  private async run<T>(op: string, work: (redis: Redis) => Promise<T>): Promise<T> {
+  private async run<T>(op: string, work: (redis: RedisClient) => Promise<T>): Promise<T> {
     try {
       await this.connected();
       return await work(this.redis);
@@ -286,19 +289,19 @@ export class RedisHubStore implements HubStore {
    * Drops the memberships the stored version (as a script replied it) lacks. The write is decided: a failure here
    * only leaves an index membership too many, which readers skip.
    */
-  private async settleQuietly(r: Redis, id: string, stored: StoreReply): Promise<void> {
+  private async settleQuietly(r: RedisClient, id: string, stored: StoreReply): Promise<void> {
     const [, rev, names] = stored;
     if (rev === undefined || names === undefined) return;
     await this.index.settle(r, id, Number(rev), JSON.parse(names) as string[]).catch(() => undefined);
   }
 
-  private async fetchCases(r: Redis, ids: readonly string[]): Promise<Case[]> {
+  private async fetchCases(r: RedisClient, ids: readonly string[]): Promise<Case[]> {
     const found = await Promise.all(ids.map((id) => r.hget(this.keys.case(id), 'json')));
     return found.flatMap((json) => (json === null ? [] : [JSON.parse(json) as Case]));
   }
 
   /** The cases of an index, in its order, that pass `keep` (the index may hold ids that no longer belong). */
-  private async casesIn(r: Redis, name: CaseIndexName, order: 'newest' | 'oldest', keep: (c: Case) => boolean, limit = Infinity): Promise<Case[]> {
+  private async casesIn(r: RedisClient, name: CaseIndexName, order: 'newest' | 'oldest', keep: (c: Case) => boolean, limit = Infinity): Promise<Case[]> {
     const found: Case[] = [];
     const seen = new Set<string>();
     for (let offset = 0; found.length < limit; offset += PAGE) {

@@ -7,7 +7,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerOf, startHarness, statusOf, udpClient, type Harness, type UdpClient } from '../agent/sip/policy-harness.js';
-import { loadCorpus, mutate, prng } from './sip-fuzz.js';
+import { prng } from '../agent/sip/invite-generator.js';
+import { loadCorpus, mutate } from './sip-fuzz.js';
 
 const GARBAGE = 20_000;
 const HALF_OPEN = 40;

@@ -3,7 +3,8 @@
  * `npm run soak` runs the same for far longer (SOAK_FUZZ_ITERATIONS). Seeded: a failure names its iteration.
  */
 import { describe, expect, it } from 'vitest';
-import { fuzz, loadCorpus, mutate, prng } from './sip-fuzz.js';
+import { prng } from '../agent/sip/invite-generator.js';
+import { fuzz, loadCorpus, mutate } from './sip-fuzz.js';
 
 const ITERATIONS = 2_000;
 

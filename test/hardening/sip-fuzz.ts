@@ -19,6 +19,7 @@ import { parseSip, type SipMessage } from '../../agent/sip/parser.js';
 import { policyContext, recordInvite, type InviteSource } from '../../agent/sip/policy.js';
 import { answerSip } from '../../agent/sip/responder.js';
 import { chunk, hepPacket } from '../agent/sip/hep-packets.js';
+import { prng } from '../agent/sip/invite-generator.js';
 
 /**
  * The shared corpus (shared/ sits beside the work tree, in CI too); the byte-identical copy under
@@ -53,18 +54,6 @@ const PLAIN_INVITE = Buffer.from(
   ].join('\r\n'),
   'latin1',
 );
-
-/** mulberry32: small, fast, and the same sequence on every machine for a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bytes that end or split SIP tokens: where parsers go wrong. */
 const INTERESTING = [0, 9, 10, 13, 32, 34, 37, 44, 58, 59, 60, 62, 64, 92, 127, 128, 255];

@@ -16,6 +16,8 @@ export interface RedisCluster {
   urls: string[];
   /** A cluster-aware client (follows MOVED/ASK); the caller disconnects it. */
   client(): Cluster;
+  /** Each node's own keys matching `pattern` (KEYS glob), in node order: a node lists only the slots it owns. */
+  keysPerNode(pattern: string): Promise<string[][]>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,17 @@ export async function startRedisCluster(nodes = 3): Promise<RedisCluster> {
     nodes: started,
     urls: started.map((n) => n.url),
     client: () => new Cluster(started.map((n) => ({ host: '127.0.0.1', port: n.port }))),
+    keysPerNode: (pattern) =>
+      Promise.all(
+        started.map(async (n) => {
+          const node = new Redis(n.url);
+          try {
+            return await node.keys(pattern);
+          } finally {
+            node.disconnect();
+          }
+        }),
+      ),
     async stop() {
       await Promise.all(started.map((n) => n.stop()));
     },

@@ -20,15 +20,24 @@ export function runCli(script: 'agent/cli.ts' | 'hub/cli.ts', args: string[], en
   });
   const lines: string[] = [];
   const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line) continue;
-      lines.push(line);
-      for (const w of waiters) if (w.re.test(line)) (waiters.delete(w), w.resolve(line));
-    }
+  const onLine = (line: string) => {
+    if (!line) return;
+    lines.push(line);
+    for (const w of waiters) if (w.re.test(line)) (waiters.delete(w), w.resolve(line));
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  // A line can arrive cut across two reads (the logger writes in buffered blocks): keep the tail until its newline.
+  const follow = (stream: NodeJS.ReadableStream) => {
+    let tail = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (tail + chunk).split('\n');
+      tail = parts.pop()!;
+      for (const line of parts) onLine(line);
+    });
+    stream.on('end', () => onLine(tail));
+  };
+  follow(child.stdout!);
+  follow(child.stderr!);
   return {
     child,
     lines,

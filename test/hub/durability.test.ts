@@ -5,25 +5,21 @@
  * - a hub that dies between storing a transition and sending its query loses nothing: the deadline sends again;
  * - two hub instances share one Redis: an agent polls one and answers the other.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import { hashToken, newToken } from '../../hub/auth.js';
+import { newToken } from '../../hub/auth.js';
 import { HubClient } from '../../hub/client.js';
 import { defaultEngineConfig } from '../../hub/engine.js';
 import { Hub } from '../../hub/hub.js';
 import { listenHub } from '../../hub/server.js';
 import { RedisHubStore } from '../../hub/store/redis-store.js';
 import type { HubStore } from '../../hub/store/store.js';
-import { generateKeyPair, type KeyPair, privateKeyToPem } from '../../proto/keys.js';
+import { generateKeyPair, type KeyPair } from '../../proto/keys.js';
 import { runCli } from '../helpers/proc.js';
-import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { provider, type ScriptedAgent, silent, startScriptedAgent } from './harness.js';
+import { writeHubConfig } from './hub-config.js';
 
 const CALL = { calling: '+13125550117', called: '+12025550143', at: '2026-11-28T11:59:30.000Z' };
-const dir = mkdtempSync(join(tmpdir(), 'hoptrace-durable-'));
 let redis: RedisServer;
 let prefixes = 0;
 
@@ -31,12 +27,6 @@ beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(() => redis.stop());
-
-function write(name: string, text: string): string {
-  const file = join(dir, name);
-  writeFileSync(file, text, { mode: 0o600 });
-  return file;
-}
 
 async function eventually<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, withinMs = 30_000): Promise<T> {
   const until = Date.now() + withinMs;
@@ -53,20 +43,13 @@ describe('hub durability on Redis', () => {
     const hubKey = generateKeyPair('hub-1');
     const keys = Object.fromEntries(['term', 'mid', 'orig', 'mute'].map((id) => [id, generateKeyPair()])) as Record<string, KeyPair>;
     const token = newToken();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const config = write(
-      'hub.yaml',
-      YAML.stringify({
-        http: { listen: `127.0.0.1:${port}` },
-        id: 'hub',
-        keys: { privateKeyFile: write('hub.pem', privateKeyToPem(hubKey.privateKey)), kid: hubKey.kid },
-        redis: { url: redis.url },
-        deadlines: { agentSec: 3, agentRetries: 1 },
-        tokens: { file: write('tokens.yaml', YAML.stringify([{ id: 'ops', roles: ['admin'], sha256: hashToken(token) }])) },
-        providersFile: write('providers.yaml', YAML.stringify(Object.entries(keys).map(([id, k]) => provider(id, k)))),
-      }),
-    );
+    const { config, url } = await writeHubConfig({
+      hubKey,
+      token,
+      redisUrl: redis.url,
+      providers: Object.entries(keys).map(([id, k]) => provider(id, k)),
+      settings: { id: 'hub', deadlines: { agentSec: 3, agentRetries: 1 } },
+    });
     const api = new HubClient(url, token);
     const t = { url, key: hubKey };
     const agents: ScriptedAgent[] = [];

@@ -2,12 +2,12 @@
  * An in-process hub on a real HTTP socket, with a token per role, and scripted agents that talk to it over
  * loopback HTTP through the agent's own link code (agent/link/): what the hub sees is what real agents send.
  */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { request } from 'undici';
 import { hashToken, newToken, type Role } from '../../hub/auth.js';
 import { HubClient } from '../../hub/client.js';
 import { defaultEngineConfig, type EngineConfig } from '../../hub/engine.js';
-import { Hub } from '../../hub/hub.js';
+import { Hub, type HubOptions } from '../../hub/hub.js';
 import { listenHub } from '../../hub/server.js';
 import { MemoryHubStore } from '../../hub/store/memory-store.js';
 import type { HubStore } from '../../hub/store/store.js';
@@ -39,11 +39,21 @@ export interface TestHub {
   stop(): Promise<void>;
 }
 
-export async function startTestHub(o: { store?: HubStore; engine?: Partial<EngineConfig>; now?: () => number; tickMs?: number } = {}): Promise<TestHub> {
+export interface TestHubOptions {
+  store?: HubStore;
+  engine?: Partial<EngineConfig>;
+  now?: () => number;
+  tickMs?: number;
+  /** Where the hub logs (default: nowhere). */
+  log?: Logger;
+  previousKeys?: HubOptions['previousKeys'];
+}
+
+export async function startTestHub(o: TestHubOptions = {}): Promise<TestHub> {
   const store = o.store ?? new MemoryHubStore();
   const key = generateKeyPair('hub-test');
   const now = o.now ?? Date.now;
-  const hub = new Hub({ id: 'hub', key, store, log: silent, now, tickMs: o.tickMs ?? 20, engine: { ...defaultEngineConfig, agentDeadlineMs: 500, agentRetries: 1, ...o.engine } });
+  const hub = new Hub({ id: 'hub', key, ...(o.previousKeys && { previousKeys: o.previousKeys }), store, log: o.log ?? silent, now, tickMs: o.tickMs ?? 20, engine: { ...defaultEngineConfig, agentDeadlineMs: 500, agentRetries: 1, ...o.engine } });
   const tokens = {} as TestHub['tokens'];
   for (const [name, roles] of Object.entries(ROLE_TOKENS)) {
     tokens[name as keyof typeof ROLE_TOKENS] = newToken();

@@ -115,6 +115,31 @@ describe('valid messages parse', () => {
   });
 });
 
+describe('match evidence (the CDR behind a match) survives parsing, as the hub parses answers', () => {
+  const sha256 = 'ab'.repeat(32);
+  it.each([
+    { what: 'hash disclosure', evidence: { file: 'sbc01-20251231.ACT', offset: 1843, sha256, verified: true } },
+    { what: 'line disclosure', evidence: { file: 'sbc01-20251231.ACT', offset: 0, sha256, verified: false, line: 'STOP,SBC01,"a,b"' } },
+    { what: 'a line that could not be read back', evidence: { file: 'old.ACT', offset: 12, missing: 'the file is gone' } },
+  ])('$what', ({ evidence }) => {
+    const parsed = parse(HopAnswer, { ...hopAnswer(), matches: [{ ...match(), evidence }] });
+    expect(parsed.matches[0]?.evidence).toEqual(evidence);
+  });
+
+  it('a match without evidence (SIP) has none', () => {
+    expect(parse(HopAnswer, hopAnswer()).matches[0]).not.toHaveProperty('evidence');
+  });
+
+  it.each([
+    { what: 'a sha256 that is not hex', change: { sha256: 'x'.repeat(64) }, path: 'matches[0].evidence.sha256', reason: 'a sha256 in lower-case hex' },
+    { what: 'a negative offset', change: { offset: -1 }, path: 'matches[0].evidence.offset', reason: 'Too small: expected number to be >=0' },
+  ])('is refused with $what, naming the path', ({ change, path, reason }) => {
+    const evidence = { file: 'a.ACT', offset: 5, sha256, verified: true, ...change };
+    const e = failure(() => parse(HopAnswer, { ...hopAnswer(), matches: [{ ...match(), evidence }] }));
+    expect({ path: e.path, reason: e.reason }).toEqual({ path, reason });
+  });
+});
+
 describe('unknown fields', () => {
   it('are stripped at the top level and inside nested objects and arrays', () => {
     const answer = hopAnswer();

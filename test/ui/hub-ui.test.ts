@@ -174,6 +174,10 @@ describe('hub web UI in headless Chromium', () => {
 
     // The person has no token: a new tab has no session storage of the signed-in admin.
     const person = await browser.page();
+    // What an access log or a proxy would see of the page's API calls: the path, never the link's token.
+    const token = href.split('#')[1]!;
+    const calls: { url: string; authorization: string | undefined }[] = [];
+    person.on('request', (r) => void (r.url().includes('/v1/') && calls.push({ url: r.url(), authorization: r.headers().authorization })));
     await person.goto(href);
     await expect.poll(() => heading(person).textContent()).toBe(`Traceback request for ${MANUAL_PROVIDER.name}`);
     expect(await storedToken(person)).toBeNull();
@@ -186,6 +190,10 @@ describe('hub web UI in headless Chromium', () => {
     await expect.poll(() => heading(person).textContent()).toBe('Thank you');
     await browser.screenshot(person, 'manual-answered');
     await person.close();
+    expect(calls).toEqual([
+      { url: `${net.hub.url}/v1/manual/question`, authorization: `Manual ${token}` },
+      { url: `${net.hub.url}/v1/manual/question`, authorization: `Manual ${token}` },
+    ]);
 
     const done = await net.client.waitForEnd(started.id, 10_000);
     expect(done.status).toBe('originated');
@@ -199,7 +207,7 @@ describe('hub web UI in headless Chromium', () => {
     const started = await net.client.notify().startForward({ number, holder: MANUAL_PROVIDER.id });
     // The link a provider's notification endpoint receives: the answer page with the signed token in the fragment.
     const pending = (await net.client.pendingManual()).find((m) => m.caseId === started.id);
-    const token = pending!.url.split('/v1/manual/')[1]!;
+    const token = new URL(pending!.url).hash.slice(1);
 
     const person = await browser.page();
     await person.goto(`${net.hub.url}/ui/manual.html#${token}`);

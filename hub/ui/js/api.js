@@ -20,11 +20,15 @@ export const token = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
-/** Call the API: the parsed JSON, or an ApiError with the hub's reason (and the bad field's path on a 400). */
+/**
+ * Call the API: the parsed JSON, or an ApiError with the hub's reason (and the bad field's path on a 400).
+ * `auth`: true sends the signed-in token, false nothing, a string is the Authorization header itself.
+ */
 export async function api(path, { method = 'GET', body, auth = true } = {}) {
   const headers = { accept: 'application/json' };
   const t = token.get();
-  if (auth && t) headers.authorization = `Bearer ${t}`;
+  if (typeof auth === 'string') headers.authorization = auth;
+  else if (auth && t) headers.authorization = `Bearer ${t}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const json = await res.json().catch(() => ({}));

@@ -2,8 +2,8 @@
  * The page a provider's person opens from a manual-hop link: one question about one case, answered without an
  * account. A traceback asks who handed a call over; a trace forward (hub/forward/) asks who a call-back number is
  * assigned to, so its wording and choices are its own while the answer it sends has the same shape. The link
- * token travels in the URL fragment, which browsers never send to a server or put in a Referer, and is used only
- * as the API path the hub gave out.
+ * token travels in the URL fragment, which browsers never send to a server or put in a Referer, and from here only
+ * in the `Authorization: Manual` header (hub/api/manual.ts), never in a path an access log would record.
  */
 import { api } from './api.js';
 import { announce, field, h, replace } from './dom.js';
@@ -11,13 +11,14 @@ import { utc } from './format.js';
 
 const main = document.getElementById('main');
 const linkToken = decodeURIComponent(window.location.hash.slice(1));
-const path = `/v1/manual/${encodeURIComponent(linkToken)}`;
+const path = '/v1/manual/question';
+const auth = `Manual ${linkToken}`;
 
 async function start() {
   if (!linkToken) return stop('This page needs the link you were sent: it ends in a long code after “#”.');
   let q;
   try {
-    q = await api(path, { auth: false });
+    q = await api(path, { auth });
   } catch (err) {
     return stop(`This link cannot be answered: ${err.message}.`);
   }
@@ -126,7 +127,7 @@ function render(q) {
     if (result === 'originated' && (v('customer-account') || v('customer-name'))) body.customer = { ...(v('customer-account') && { account: v('customer-account') }), ...(v('customer-name') && { name: v('customer-name') }) };
     if (v('note')) body.note = v('note');
     try {
-      await api(path, { method: 'POST', body, auth: false });
+      await api(path, { method: 'POST', body, auth });
     } catch (err) {
       problem.textContent = `Not sent: ${err.message}${err.path ? ` (${err.path})` : ''}`;
       problem.hidden = false;

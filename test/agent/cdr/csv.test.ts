@@ -23,9 +23,19 @@ describe('splitCsv', () => {
     ['lenient: unescaped quotes inside a quoted field (Acme)', `"'Bob "The" Smith'<sip:1@192.0.2.1>",2`, { separator: ',', lenient: true }, [`'Bob "The" Smith'<sip:1@192.0.2.1>`, '2']],
     ['lenient: an unterminated quote runs to the end', 'a,"b,c', { separator: ',', lenient: true }, ['a', 'b,c']],
     ['latin1 bytes pass through', 'Jos\u00e9,1', comma, ['Jos\u00e9', '1']],
+    // Code units are compared whole: U+012C and U+0122 share their low byte with ',' and '"'.
+    ['wide chars are never separators or quotes', '\u012c\u0122x,\u2c22', comma, ['\u012c\u0122x', '\u2c22']],
   ] as const)('%s', (_name, line, dialect, fields) => {
     const row = splitCsv(line, dialect);
     expect(row instanceof CsvRow ? row.toArray() : row).toEqual(fields);
+  });
+
+  it('reads lines longer than its reused buffer, and a short line after one is not mixed with it', () => {
+    const fields = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `"q,${i}"` : `f${i}`));
+    const row = splitCsv(fields.join(','), comma);
+    expect(row instanceof CsvRow ? row.toArray() : row).toEqual(fields.map((f, i) => (i % 7 === 0 ? `q,${i}` : f)));
+    const short = splitCsv('a,b', comma);
+    expect(short instanceof CsvRow ? short.toArray() : short).toEqual(['a', 'b']);
   });
 
   it.each([

@@ -4,10 +4,9 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CertDirectory } from '../../../agent/sip/certs.js';
 import { type DrachtioApp, startDrachtioApp } from '../../../agent/sip/drachtio.js';
-import { policyContext } from '../../../agent/sip/policy.js';
 import { FakeDrachtio } from './fake-drachtio.js';
 import { BASE_HEADERS, sip } from './messages.js';
-import { fixtureSnapshot } from './policy-harness.js';
+import { fixturePolicy } from './policy-harness.js';
 import { RecordingIndex } from './recording-index.js';
 import { CALLING, certDir, claimsFor, identityHeader, passport, x5uOf } from './shaken.js';
 
@@ -34,16 +33,11 @@ async function start(opts: { secret?: string; certs?: CertDirectory } = {}): Pro
   stops.push(() => fake.close());
   const index = new RecordingIndex();
   const registry = new Registry();
-  const policy = policyContext(
-    { continueMode: '302', block: { code: 603, reasonText: 'Call Rejected' }, callingFrom: 'pai' },
-    { snapshot: fixtureSnapshot(), actions: { listed: 'block', invalid: 'block', unallocated: 'block', unassigned: 'block' }, emergency: [] },
-    'drachtio',
-  );
   const app = startDrachtioApp({
     host: '127.0.0.1',
     port: fake.port,
     secret: opts.secret ?? SECRET,
-    policy,
+    policy: fixturePolicy('drachtio'),
     index,
     registry,
     log: pino({ level: 'silent' }),

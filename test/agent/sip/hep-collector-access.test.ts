@@ -5,18 +5,14 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HepCollector, type HepCollectorOptions, startHepCollector } from '../../../agent/sip/hep-collector.js';
+import type { HepCollector } from '../../../agent/sip/hep-collector.js';
 import { EVICT_AFTER_MS } from '../../../agent/sip/connection-limit.js';
-import { policyContext } from '../../../agent/sip/policy.js';
 import { chunk, hepPacket, mirroredChunks } from './hep-packets.js';
 import { baseWith, REQUEST_LINE, sip } from './messages.js';
-import { fixtureSnapshot } from './policy-harness.js';
-import { RecordingIndex } from './recording-index.js';
+import { type HepHarnessOptions, startHepHarness } from './hep-harness.js';
+import type { RecordingIndex } from './recording-index.js';
 
-type Extra = Pick<HepCollectorOptions, 'allowFrom' | 'authKey' | 'maxConnections' | 'idleMs'>;
 interface Running {
   collector: HepCollector;
   index: RecordingIndex;
@@ -28,30 +24,14 @@ afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });
 
-async function start(transport: 'udp' | 'tcp', extra: Extra): Promise<Running> {
-  const index = new RecordingIndex();
-  const registry = new Registry();
-  const policy = policyContext(
-    { continueMode: '302', block: { code: 603, reasonText: 'Call Rejected' }, callingFrom: 'pai' },
-    { snapshot: fixtureSnapshot(), actions: { listed: 'block', invalid: 'block', unallocated: 'block', unassigned: 'block' }, emergency: [] },
-    'hep',
-  );
-  const collector = await startHepCollector({
-    listen: { transport, host: '127.0.0.1', port: 0 },
-    recvBufferBytes: 1024 * 1024,
-    policy,
-    index,
-    registry,
-    log: pino({ level: 'silent' }),
-    recorder: { flushMs: 10 },
-    ...extra,
-  });
-  stops.push(async () => (await collector.stop(), await index.close()));
+async function start(transport: 'udp' | 'tcp', extra: HepHarnessOptions): Promise<Running> {
+  const h = await startHepHarness(transport, extra);
+  stops.push(h.stop);
   return {
-    collector,
-    index,
+    collector: h.collector,
+    index: h.index,
     async refused(t, reason) {
-      const values = (await registry.getSingleMetric('hoptrace_sip_refused_total')?.get())?.values ?? [];
+      const values = (await h.registry.getSingleMetric('hoptrace_sip_refused_total')?.get())?.values ?? [];
       return values.find((v) => v.labels.source === 'hep' && v.labels.transport === t && v.labels.reason === reason)?.value ?? 0;
     },
   };

@@ -1,30 +1,18 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../../agent/calls/record.js';
 import { CertDirectory } from '../../../agent/sip/certs.js';
-import { type HepCollector, startHepCollector } from '../../../agent/sip/hep-collector.js';
-import { policyContext } from '../../../agent/sip/policy.js';
 import { chunk, hepPacket, mirrored, u16 } from './hep-packets.js';
 import { BASE_HEADERS, invite, REQUEST_LINE, sip } from './messages.js';
-import { fixtureSnapshot } from './policy-harness.js';
-import { RecordingIndex } from './recording-index.js';
+import { type HepHarness, startHepHarness } from './hep-harness.js';
 import { CALLING, certDir, claimsFor, identityHeader, passport, x5uOf } from './shaken.js';
 
 const CALLED = '+12025550143';
 /** A DNO-listed caller (list-sample.csv): the collector still only records it, and answers nothing. */
 const LISTED = '+12025550100';
 
-interface Running {
-  collector: HepCollector;
-  index: RecordingIndex;
-  registry: Registry;
-  stop(): Promise<void>;
-}
-
-let running: Running | undefined;
+let running: HepHarness | undefined;
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   await running?.stop();
@@ -32,25 +20,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function start(transport: 'udp' | 'tcp' = 'udp', certs?: CertDirectory): Promise<Running> {
-  const index = new RecordingIndex();
-  const registry = new Registry();
-  const policy = policyContext(
-    { continueMode: '302', block: { code: 603, reasonText: 'Call Rejected' }, callingFrom: 'pai' },
-    { snapshot: fixtureSnapshot(), actions: { listed: 'block', invalid: 'block', unallocated: 'block', unassigned: 'block' }, emergency: [] },
-    'hep',
-  );
-  const collector = await startHepCollector({
-    listen: { transport, host: '127.0.0.1', port: 0 },
-    recvBufferBytes: 1024 * 1024,
-    policy,
-    index,
-    registry,
-    log: pino({ level: 'silent' }),
-    recorder: { flushMs: 10 },
-    ...(certs && { identity: { certs } }),
-  });
-  running = { collector, index, registry, stop: async () => { await collector.stop(); await index.close(); } };
+async function start(transport: 'udp' | 'tcp' = 'udp', certs?: CertDirectory): Promise<HepHarness> {
+  running = await startHepHarness(transport, certs && { identity: { certs } });
   return running;
 }
 
@@ -76,9 +47,9 @@ function inviteFrom(caller: string, callId: string, extra: string[] = []): Buffe
   ]);
 }
 
-const recorded = (r: Running, expected: number): Promise<CallRecord[]> => r.index.waitFor(expected);
+const recorded = (r: HepHarness, expected: number): Promise<CallRecord[]> => r.index.waitFor(expected);
 
-async function counted(r: Running, total: number): Promise<Record<string, number>> {
+async function counted(r: HepHarness, total: number): Promise<Record<string, number>> {
   for (let i = 0; i < 100 && Object.values(r.collector.counts).reduce((a, b) => a + b, 0) < total; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

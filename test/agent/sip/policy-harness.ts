@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { DnoCategory } from '../../../proto/messages.js';
+import type { CallSource, DnoCategory } from '../../../proto/messages.js';
 import { createMemoryCallIndex } from '../../../agent/calls/memory-index.js';
 import type { CallIndex } from '../../../agent/calls/store.js';
 import { parseCoList } from '../../../agent/dno/colist.js';
@@ -11,7 +11,7 @@ import type { DnoAction } from '../../../agent/dno/decide.js';
 import { parseListFile } from '../../../agent/dno/listfile.js';
 import { buildSnapshot, type DnoSnapshot } from '../../../agent/dno/snapshot.js';
 import { sipMetrics } from '../../../agent/sip/metrics.js';
-import { policyContext, type PolicySettings } from '../../../agent/sip/policy.js';
+import { type PolicyContext, policyContext, type PolicySettings } from '../../../agent/sip/policy.js';
 import { startPolicyServer, type PolicyServer, type PolicyServerOptions } from '../../../agent/sip/policy-server.js';
 
 const fixtures = new URL('../../fixtures/', import.meta.url);
@@ -22,6 +22,15 @@ export function fixtureSnapshot(): DnoSnapshot {
   const entries = parseListFile(fixture('dno/list-sample.csv').toString('utf8'), 'list-sample.csv');
   const co = parseCoList(fixture('dno/allutlzd-sample.txt').toString('utf8'), 'allutlzd-sample.txt');
   return buildSnapshot(entries, { version: 3, coAssigned: co });
+}
+
+/** Every DNO category blocked over the fixture lists, as the call sources that only record (HEP, drachtio) are tested. */
+export function fixturePolicy(source: CallSource): PolicyContext {
+  return policyContext(
+    { continueMode: '302', block: { code: 603, reasonText: 'Call Rejected' }, callingFrom: 'pai' },
+    { snapshot: fixtureSnapshot(), actions: { listed: 'block', invalid: 'block', unallocated: 'block', unassigned: 'block' }, emergency: [] },
+    source,
+  );
 }
 
 export interface HarnessOptions {

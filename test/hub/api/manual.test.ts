@@ -27,30 +27,36 @@ afterAll(async () => {
 });
 
 /** Start a traceback and wait until it waits for a person at `provider`; the link ops would send them. */
-async function waitingFor(provider: string): Promise<{ c: Case; path: string }> {
+async function waitingFor(provider: string): Promise<{ c: Case; token: string }> {
   const started = await t.api('requester').startTraceback({ call: CALL, firstProvider: 'term' });
   return linkFor(started.id, provider);
 }
 
-async function linkFor(caseId: string, provider: string): Promise<{ c: Case; path: string }> {
+async function linkFor(caseId: string, provider: string): Promise<{ c: Case; token: string }> {
   for (let i = 0; i < 200; i++) {
     const p = (await t.api().pendingManual()).find((m) => m.caseId === caseId && m.provider === provider);
-    if (p) return { c: await t.api().getTraceback(caseId), path: new URL(p.url).pathname };
+    if (p) return { c: await t.api().getTraceback(caseId), token: new URL(p.url).hash.slice(1) };
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no manual hop for ${provider} in ${caseId}`);
+}
+
+/** What the answer page sends: the link's token in a header, never in the path. */
+function ask(method: 'GET' | 'POST', token: string, body?: unknown) {
+  return t.http(method, '/v1/manual/question', { headers: { authorization: `Manual ${token}` }, ...(body !== undefined && { body }) });
 }
 
 const person = { name: 'Pat Noc', email: 'pat@byhand.example' };
 
 describe('manual hops', () => {
   it('lists the waiting hop for ops with the contact, and shows the call and the question to whoever opens the link', async () => {
-    const { c, path } = await waitingFor('by-hand');
+    const { c, token } = await waitingFor('by-hand');
     const pending = (await t.api().pendingManual()).find((p) => p.caseId === c.id)!;
     expect(pending).toMatchObject({ provider: 'by-hand', contact: { email: 'noc@byhand.example', phone: '+12025550100' } });
     // Each listing signs a fresh link for the same question.
-    expect(pending.url.startsWith(`${t.url}/v1/manual/`)).toBe(true);
-    const shown = await t.http('GET', path);
+    // The link is the answer page with the token in its fragment, as notices carry it: no API path to log.
+    expect(pending.url).toMatch(new RegExp(`^${t.url}/ui/manual\\.html#[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
+    const shown = await ask('GET', token);
     expect(shown.status).toBe(200);
     expect(shown.body).toMatchObject({
       traceback: c.id,
@@ -64,8 +70,8 @@ describe('manual hops', () => {
   });
 
   it('takes an upstream named by a new name: registers it provisionally, signs the answer for the person, and asks the new provider by hand', async () => {
-    const { c, path } = await waitingFor('by-hand');
-    const posted = await t.http('POST', path, { body: { result: 'upstream', upstream: { name: 'Shady Wholesale, LLC' }, answeredBy: person } });
+    const { c, token } = await waitingFor('by-hand');
+    const posted = await ask('POST', token, { result: 'upstream', upstream: { name: 'Shady Wholesale, LLC' }, answeredBy: person });
     expect(posted).toEqual({ status: 202, body: { tracebackId: c.id, status: 'open' } });
 
     const fresh = await t.api().getProvider('shady-wholesale-llc');
@@ -81,31 +87,31 @@ describe('manual hops', () => {
 
     // A second person naming the same company by name reaches the same provider, not a new one.
     const again = await waitingFor('by-hand');
-    await t.http('POST', again.path, { body: { result: 'upstream', upstream: { name: '  shady wholesale, llc ' }, answeredBy: person } });
+    await ask('POST', again.token, { result: 'upstream', upstream: { name: '  shady wholesale, llc ' }, answeredBy: person });
     expect((await t.api().listProviders()).filter((p) => p.name.toLowerCase().startsWith('shady'))).toHaveLength(1);
   });
 
   it('ends originated when the next person says so, and refuses the used link afterwards', async () => {
-    const { c, path } = await waitingFor('by-hand');
-    await t.http('POST', path, { body: { result: 'upstream', upstream: { providerId: 'known-orig' }, answeredBy: person } });
+    const { c, token } = await waitingFor('by-hand');
+    await ask('POST', token, { result: 'upstream', upstream: { providerId: 'known-orig' }, answeredBy: person });
     const next = await linkFor(c.id, 'known-orig');
-    const done = await t.http('POST', next.path, { body: { result: 'originated', customer: { account: 'acct-9' }, answeredBy: { name: 'Lee Orig' } } });
+    const done = await ask('POST', next.token, { result: 'originated', customer: { account: 'acct-9' }, answeredBy: { name: 'Lee Orig' } });
     expect(done.body).toEqual({ tracebackId: c.id, status: 'originated' });
     const ended = await t.api().getTraceback(c.id);
     expect([ended.originator, ended.hops[2]?.answeredBy, ended.hops[2]?.answer?.matches[0]?.customer]).toEqual(['known-orig', { name: 'Lee Orig' }, { account: 'acct-9' }]);
 
-    const reused = await t.http('POST', next.path, { body: { result: 'not_found', answeredBy: person } });
+    const reused = await ask('POST', next.token, { result: 'not_found', answeredBy: person });
     expect(reused).toEqual({ status: 410, body: { error: 'this question was already answered or is no longer open' } });
-    expect((await t.http('GET', path)).status).toBe(410);
+    expect((await ask('GET', token)).status).toBe(410);
   });
 
   it('ends not_found after the widened retry when the person has no record', async () => {
-    const { c, path } = await waitingFor('by-hand');
-    await t.http('POST', path, { body: { result: 'not_found', answeredBy: person } });
+    const { c, token } = await waitingFor('by-hand');
+    await ask('POST', token, { result: 'not_found', answeredBy: person });
     const retry = await linkFor(c.id, 'by-hand');
     expect(retry.c.hops[1]?.attempts.map((a) => a.windowSec)).toEqual([120, 600]);
-    expect((await t.http('GET', retry.path)).body.call.windowSec).toBe(600);
-    await t.http('POST', retry.path, { body: { result: 'not_found', answeredBy: person } });
+    expect((await ask('GET', retry.token)).body.call.windowSec).toBe(600);
+    await ask('POST', retry.token, { result: 'not_found', answeredBy: person });
     expect((await t.api().getTraceback(c.id)).status).toBe('not_found');
   });
 
@@ -116,9 +122,9 @@ describe('manual hops', () => {
     ['no person', { result: 'not_found' }, 'answeredBy', /^answeredBy: /],
     ['a bad e-mail', { result: 'not_found', answeredBy: { name: 'x', email: 'not-mail' } }, 'answeredBy.email', /^answeredBy.email: /],
   ])('refuses an answer with %s, naming the field, and changes nothing', async (_what, body, field, reason) => {
-    const { c, path } = await waitingFor('by-hand');
+    const { c, token } = await waitingFor('by-hand');
     const providers = await t.api().listProviders();
-    const res = await t.http('POST', path, { body });
+    const res = await ask('POST', token, body);
     expect(res.status).toBe(400);
     expect(res.body.path).toBe(field);
     expect(res.body.error).toMatch(reason);
@@ -127,8 +133,7 @@ describe('manual hops', () => {
   });
 
   it('refuses a forged, altered or expired link without saying anything about the case', async () => {
-    const { c, path } = await waitingFor('by-hand');
-    const token = path.split('/').pop()!;
+    const { c, token } = await waitingFor('by-hand');
     const attempt = c.hops[1]!.attempts.at(-1)!;
     const link = { caseId: c.id, queryId: attempt.queryId, provider: 'by-hand', expires: attempt.deadline };
     const forged = signManualLink(link, 'hub', generateKeyPair('hub-test'), Date.now());
@@ -140,8 +145,8 @@ describe('manual hops', () => {
       ['not-a-link', 401, 'this link is not valid'],
       [expired, 410, 'this link has expired'],
     ] as const) {
-      expect(await t.http('GET', `/v1/manual/${bad}`)).toEqual({ status, body: { error } });
-      expect(await t.http('POST', `/v1/manual/${bad}`, { body: { result: 'originated', answeredBy: person } })).toEqual({ status, body: { error } });
+      expect(await ask('GET', bad)).toEqual({ status, body: { error } });
+      expect(await ask('POST', bad, { result: 'originated', answeredBy: person })).toEqual({ status, body: { error } });
     }
     expect(await t.api().getTraceback(c.id)).toEqual(c);
   });

@@ -27,7 +27,7 @@ async function http(method: string, path: string, token: string, body?: unknown)
 
 async function answer(link: string, body: unknown): Promise<number> {
   const token = new URL(link).hash.slice(1);
-  const res = await request(`${h.running.url}/v1/manual/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await request(`${h.running.url}/v1/manual/question`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Manual ${token}` }, body: JSON.stringify(body) });
   await res.body.dump();
   return res.statusCode;
 }
@@ -57,7 +57,7 @@ describe('trace forward', () => {
     expect(ask!.check.ok).toBe(true);
     expect(ask!.doc.kind).toBe('manual-hop');
     expect(ask!.doc.body).toMatchObject({ caseKind: 'forward', number: '+13125550199', question: FORWARD_QUESTION });
-    const page = await request(`${h.running.url}/v1/manual/${new URL(ask!.doc.body.link).hash.slice(1)}`);
+    const page = await request(`${h.running.url}/v1/manual/question`, { headers: { authorization: `Manual ${new URL(ask!.doc.body.link).hash.slice(1)}` } });
     expect(await page.body.json()).toMatchObject({ question: FORWARD_QUESTION, number: '+13125550199' });
     expect(await answer(ask!.doc.body.link, { result: 'upstream', upstream: { providerId: 'porttel' }, answeredBy: { name: 'Sam at VoIPTel' }, note: 'ported out in October' })).toBe(202);
 

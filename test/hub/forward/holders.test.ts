@@ -1,16 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HolderStore, MemoryHolderStore, prefixesOf, RedisHolderStore } from '../../../hub/forward/holders.js';
+import { type HolderStore, MemoryHolderStore, openHolders, prefixesOf, RedisHolderStore } from '../../../hub/forward/holders.js';
+import { startRedisCluster, type RedisCluster } from '../../helpers/cluster.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 
 let redis: RedisServer;
+let cluster: RedisCluster;
 beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis.stop());
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster(3)]);
+}, 60_000);
+afterAll(() => Promise.all([redis?.stop(), cluster?.stop()]));
+const keyPrefix = () => `ht:blocks${Math.random().toString(36).slice(2)}:`;
 
 const backends: [string, () => HolderStore][] = [
   ['memory', () => new MemoryHolderStore()],
-  ['redis', () => new RedisHolderStore(redis.url, `ht:blocks${Math.random().toString(36).slice(2)}:`)],
+  ['redis', () => new RedisHolderStore({ url: redis.url }, keyPrefix())],
+  // Opened the way the hub opens it with `redis.cluster`, seeded by a node that need not own the key's slot.
+  ['redis on a three-node cluster', () => openHolders({ url: cluster.urls[1]!, cluster: true }, keyPrefix())],
 ];
 
 describe.each(backends)('number blocks (%s)', (_name, open) => {

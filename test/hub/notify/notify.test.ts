@@ -165,9 +165,9 @@ describe('referrals and notices', () => {
     const link = new URL(m!.doc.body.link as string);
     expect(link.pathname).toBe('/ui/manual.html');
     const token = link.hash.slice(1);
-    const res = await request(`${h.running.url}/v1/manual/${token}`, {
+    const res = await request(`${h.running.url}/v1/manual/question`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Manual ${token}` },
       body: JSON.stringify({ result: 'originated', customer: { account: 'D-77' }, answeredBy: { name: 'Pat at Desk' } }),
     });
     expect(res.statusCode).toBe(202);

@@ -2,18 +2,15 @@
  * Deliveries survive a hub restart: the hub process is killed (SIGKILL) while a referral waits to be retried,
  * and a new hub process on the same Redis delivers it, with the same idempotency key and bytes.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
-import { hashToken, newToken } from '../../../hub/auth.js';
+import { newToken } from '../../../hub/auth.js';
 import { HubClient } from '../../../hub/client.js';
 import { RedisNotifyStore } from '../../../hub/notify/redis-store.js';
-import { generateKeyPair, privateKeyToPem, publicKeyToRaw } from '../../../proto/keys.js';
+import { generateKeyPair, publicKeyToRaw } from '../../../proto/keys.js';
 import { runCli } from '../../helpers/proc.js';
-import { freePort, startRedis, type RedisServer } from '../../helpers/redis.js';
+import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { provider, startScriptedAgent } from '../harness.js';
+import { writeHubConfig } from '../hub-config.js';
 import { startReceiver } from './receiver.js';
 
 let redis: RedisServer;
@@ -24,30 +21,17 @@ afterAll(() => redis.stop());
 
 describe('deliveries across a hub restart', () => {
   it('resumes a pending delivery after the hub process is killed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hoptrace-notify-restart-'));
-    const write = (name: string, text: string) => {
-      const file = join(dir, name);
-      writeFileSync(file, text, { mode: 0o600 });
-      return file;
-    };
     const hubKey = generateKeyPair('hub-r');
     const termKey = generateKeyPair();
     const token = newToken();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const config = write(
-      'hub.yaml',
-      YAML.stringify({
-        http: { listen: `127.0.0.1:${port}` },
-        keys: { privateKeyFile: write('hub.pem', privateKeyToPem(hubKey.privateKey)), kid: hubKey.kid },
-        redis: { url: redis.url },
-        tokens: { file: write('tokens.yaml', YAML.stringify([{ id: 'ops', roles: ['admin'], sha256: hashToken(token) }])) },
-        providersFile: write('providers.yaml', YAML.stringify([provider('term', termKey)])),
-        // Long enough between attempts that the kill lands while the referral waits for its retry.
-        notify: { maxAttempts: 10, backoffSec: 2, jitter: 0, timeoutSec: 2 },
-        log: { level: 'info' },
-      }),
-    );
+    const { config, url } = await writeHubConfig({
+      hubKey,
+      token,
+      redisUrl: redis.url,
+      providers: [provider('term', termKey)],
+      // Long enough between attempts that the kill lands while the referral waits for its retry.
+      settings: { notify: { maxAttempts: 10, backoffSec: 2, jitter: 0, timeoutSec: 2 }, log: { level: 'info' } },
+    });
     let up = false;
     const rx = await startReceiver({ subscriber: 'fbi', hubKey: publicKeyToRaw(hubKey.publicKey), answer: () => (up ? 200 : 503) });
     const api = new HubClient(url, token);

@@ -3,13 +3,6 @@ import { api, ApiError } from '../api.js';
 import { h, replace, table } from '../dom.js';
 import { shortId, utc } from '../format.js';
 
-/** The hub hands out its API link (/v1/manual/TOKEN); people answer on the UI page, the token in its fragment (never sent to a server). */
-function answerPage(apiUrl) {
-  const u = new URL(apiUrl, window.location.href);
-  const token = u.pathname.split('/').pop();
-  return `${u.origin}/ui/manual.html#${token}`;
-}
-
 export async function show(main, _params, page) {
   const body = h('div');
   replace(main, h('h1', { tabindex: -1 }, 'Manual hops'), h('p', {}, 'Providers without an agent answer by hand through a link. Send each link to the provider’s contact; it opens a page that asks one question about one call.'), body);
@@ -37,7 +30,8 @@ export async function show(main, _params, page) {
               p.provider,
               [p.contact?.email, p.contact?.phone].filter(Boolean).join(', ') || '—',
               utc(p.deadline),
-              h('a', { href: answerPage(p.url), class: 'answer-link' }, `Answer page for ${p.provider}`),
+              // The hub hands out the answer page's link, the token in its fragment (never sent to a server).
+              h('a', { href: p.url, class: 'answer-link' }, `Answer page for ${p.provider}`),
             ]),
           )
         : h('p', {}, 'No hop is waiting for a person.'),
