@@ -4,7 +4,8 @@
  */
 import type { HopAnswer, ProviderKey } from '../proto/messages.js';
 
-export type Outcome = 'originated' | 'foreign' | 'non_responsive' | 'not_found' | 'loop' | 'cancelled';
+export const OUTCOMES = ['originated', 'foreign', 'non_responsive', 'not_found', 'loop', 'cancelled'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 export type CaseStatus = 'open' | Outcome;
 
 export interface CaseCall {

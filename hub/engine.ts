@@ -182,6 +182,17 @@ export function currentHop(c: Case): Hop | undefined {
   return c.hops.at(-1);
 }
 
+/** The query an attempt of a hop sends: rebuilt from the case alone, so a restarted hub can offer it again. */
+export function hopQuery(c: Case, hop: Hop, attempt: HopAttempt): HopQuery {
+  return {
+    queryId: attempt.queryId,
+    tracebackId: c.id,
+    call: { ...c.call, windowSec: attempt.windowSec },
+    askedBy: hop.askedBy,
+    deadline: new Date(attempt.deadline).toISOString(),
+  };
+}
+
 /** The deadline a case is waiting on, if any: used to re-arm deadlines after a restart. */
 export function pendingDeadline(c: Case): number | undefined {
   const hop = currentHop(c);
@@ -285,13 +296,7 @@ function retry(c: Case, hop: Hop, windowSec: number, ctx: EngineContext): Step {
 function send(c: Case, hop: Hop, windowSec: number, ctx: EngineContext): Step {
   const attempt: HopAttempt = { queryId: ctx.newQueryId(), windowSec, sentAt: ctx.now, deadline: deadlineOf(hop, ctx) };
   hop.attempts.push(attempt);
-  const query: HopQuery = {
-    queryId: attempt.queryId,
-    tracebackId: c.id,
-    call: { ...c.call, windowSec },
-    askedBy: hop.askedBy,
-    deadline: new Date(attempt.deadline).toISOString(),
-  };
+  const query = hopQuery(c, hop, attempt);
   return {
     case: c,
     effects: [

@@ -11,7 +11,7 @@ import { PollBody } from '../proto/hop-queries.js';
 import { type KeyPair, publicKeyFromRaw, publicKeyToRaw } from '../proto/keys.js';
 import { HopAnswer, type HopQuery, MessageError, parse, type ProviderKey, type TracebackInput as TracebackInputT, TracebackInput } from '../proto/messages.js';
 import { CampaignInput, CampaignName } from './campaign.js';
-import type { Case, SignedAnswer } from './case.js';
+import { type Case, type Hop, type HopAttempt, OUTCOMES, type SignedAnswer } from './case.js';
 import { CaseCache } from './case-cache.js';
 import { Dispatcher } from './dispatch.js';
 import {
@@ -22,6 +22,7 @@ import {
   type EngineConfig,
   type EngineContext,
   type ForwardStart,
+  hopQuery,
   pendingDeadline,
   type ProviderView,
   startCase,
@@ -98,6 +99,16 @@ export interface ManualQuestion {
 
 const CAMPAIGN_STARTS_AT_ONCE = 16;
 
+/**
+ * How far back a starting hub offers ended cases to its hooks again. A case's end is stored before its hook stores
+ * the notifications (outside the case's compare-and-set), so a hub that died in between lost them; it is restarted
+ * within minutes, and a longer window only re-reads ends whose notifications are stored. Offering twice is harmless:
+ * the notify store keeps one delivery per idempotency key, and the key depends on the case, not on when it is built.
+ */
+const REOFFER_ENDED_MS = 15 * 60_000;
+/** Per outcome, the newest cases (by creation: how the store lists) looked at, so a start reads a bounded number. */
+const REOFFER_ENDED_MAX = 500;
+
 export class Hub {
   readonly id: string;
   readonly registry: Registry;
@@ -127,15 +138,23 @@ export class Hub {
     this.dispatcher = new Dispatcher({ hubId: opts.id, key: opts.key, store: opts.store, registry: this.registry, log: opts.log, now: this.now });
   }
 
-  /** Re-arm every open case's deadline and start claiming due deadlines. */
+  /**
+   * Re-arm every open case's deadline and start claiming due deadlines. With hooks, offer them again what a hub
+   * that died may have kept from them: the manual hops waiting for people and the cases that ended lately.
+   */
   async start(): Promise<void> {
+    const hooks = this.opts.hooks;
     const open = await this.store.openCaseIds();
     for (const id of open) {
       const c = await this.store.getCase(id);
       const due = c && pendingDeadline(c);
       if (due !== undefined) await this.store.setDeadline(id, due);
+      // A hop past its deadline is not offered: its link has expired, and the first tick times it out.
+      const waiting = c && waitingManualHop(c);
+      if (hooks && waiting && waiting.attempt.deadline > this.now()) hooks.manualHop(c, waiting.hop.provider, hopQuery(c, waiting.hop, waiting.attempt));
     }
     if (open.length) this.log.info({ open: open.length }, 'resumed open cases');
+    if (hooks) await this.reofferRecentEnds(hooks);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 200);
   }
 
@@ -243,9 +262,9 @@ export class Hub {
   async pendingManualHops(): Promise<PendingManualHop[]> {
     const out: PendingManualHop[] = [];
     for (const c of await this.store.listCases({ status: 'open' })) {
-      const hop = currentHop(c);
-      const attempt = hop?.attempts.at(-1);
-      if (hop?.mode !== 'manual' || hop.state !== 'pending' || !attempt) continue;
+      const waiting = waitingManualHop(c);
+      if (!waiting) continue;
+      const { hop, attempt } = waiting;
       const p = await this.registry.get(hop.provider);
       const token = signManualLink({ caseId: c.id, queryId: attempt.queryId, provider: hop.provider, expires: attempt.deadline }, this.id, this.key, this.now());
       out.push({ caseId: c.id, provider: hop.provider, ...(p?.contact && { contact: p.contact }), deadline: new Date(attempt.deadline).toISOString(), token });
@@ -308,6 +327,19 @@ export class Hub {
     } finally {
       this.ticking = false;
     }
+  }
+
+  private async reofferRecentEnds(hooks: CaseHooks): Promise<void> {
+    const since = this.now() - REOFFER_ENDED_MS;
+    let offered = 0;
+    for (const status of OUTCOMES) {
+      for (const c of await this.store.listCases({ status, limit: REOFFER_ENDED_MAX })) {
+        if (c.endedAt === undefined || c.endedAt < since) continue;
+        hooks.ended(c);
+        offered++;
+      }
+    }
+    if (offered) this.log.info({ cases: offered }, 'recently ended cases offered to the hooks again');
   }
 
   private async begin(input: TracebackInputT, requester: string): Promise<Case> {
@@ -427,6 +459,13 @@ export class Hub {
   private caseLog(c: Case): { info(fields: object, msg: string): void } {
     return { info: (fields, msg) => this.log.info({ caseId: c.id, ...fields }, msg) };
   }
+}
+
+/** The hop of an open case waiting for a person, with its open attempt. */
+function waitingManualHop(c: Case): { hop: Hop; attempt: HopAttempt } | undefined {
+  const hop = currentHop(c);
+  const attempt = hop?.attempts.at(-1);
+  return c.status === 'open' && hop?.mode === 'manual' && hop.state === 'pending' && attempt ? { hop, attempt } : undefined;
 }
 
 /** The queries a step sends, named on the log line of the event that caused them. */

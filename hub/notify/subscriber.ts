@@ -6,9 +6,7 @@
  */
 import { z } from 'zod';
 import { ProviderId } from '../../proto/messages.js';
-import type { Case, Outcome } from '../case.js';
-
-export const OUTCOMES = ['originated', 'foreign', 'non_responsive', 'not_found', 'loop', 'cancelled'] as const satisfies readonly Outcome[];
+import { type Case, OUTCOMES } from '../case.js';
 
 /** Loopback hosts may be reached over plain HTTP (a receiver beside the hub, tests); anything else needs TLS. */
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
