@@ -16,6 +16,7 @@ import type { CoTable } from './cotable.js';
 import { OverlaidPart } from './overlay.js';
 import { composeSnapshot, type DnoSnapshot, ListPart, SnapshotBuilder } from './snapshot.js';
 import { type DnoAnnouncedChange, DnoCacheChangedError, type DnoCache, type DnoPosition } from './store.js';
+import { releaseGarbage } from '../../config/heap.js';
 
 export interface LiveDnoOptions {
   cache: DnoCache;
@@ -154,6 +155,7 @@ export class LiveDno {
       if (this.failing) this.opts.log.info('DNO cache readable again');
       this.failing = false;
       this.opts.log.info({ version: at.version, ...this.current.counts, ms: Date.now() - started }, 'DNO snapshot rebuilt');
+      releaseGarbage();
     } catch (err) {
       // A torn read (the list changed while it was read) is not an outage: read the new list.
       if (err instanceof DnoCacheChangedError) {

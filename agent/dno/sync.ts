@@ -21,6 +21,7 @@ import { DNO_POLL_TYPE, DNO_SEAL_TYPE, DNO_SYNC_PATH, DnoSyncError, type DnoSync
 import type { KeyPair } from '../../proto/keys.js';
 import type { DnoEntry } from '../../proto/messages.js';
 import type { DnoCache, DnoEntryGroup } from './store.js';
+import { releaseGarbage } from '../../config/heap.js';
 
 export interface DnoSyncOptions {
   cache: DnoCache;
@@ -175,6 +176,7 @@ export class DnoSync {
     const lagMs = head.at === undefined ? null : Math.max(0, Date.now() - Date.parse(head.at));
     this.o.log.info({ version: head.version, full: head.full, entries, lagMs }, 'DNO list synced');
     this.o.onSynced?.({ version: head.version, full: head.full, entries, lagMs });
+    if (head.full) releaseGarbage();
   }
 }
 

@@ -61,6 +61,8 @@ export async function runSipp(o: SippRun): Promise<SippResult> {
       '-recv_timeout', '5000',
       '-timeout', `${timeoutSec}s`,
       '-nostdin',
+      // sipp's own socket buffer (64 KiB by default) drops answers while sipp is descheduled on a busy host.
+      '-buff_size', String(4 * 1024 * 1024),
       '-trace_counts',
       '-trace_err',
       ...(o.rtt ? ['-trace_rtt', '-rtt_freq', '1000'] : []),
