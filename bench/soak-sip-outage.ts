@@ -10,7 +10,8 @@
  *
  * Prints sipp's counts, calls recorded before / during / after the outage and dropped (the recorder's queue
  * is bounded: calls seen while Redis is away beyond it are counted as dropped, never held without limit),
- * agent RSS samples, agent CPU time, and the load average. Exits 1 on a failed call or an agent that exited.
+ * the recorder's queue and the calls recorded every 5 s, agent RSS samples, agent CPU time, and the load
+ * average. Exits 1 on a failed call or an agent that exited.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -55,6 +56,8 @@ async function main(): Promise<number> {
     const cpu0 = a.cpuSeconds();
     const rss: number[] = [];
     const heap: number[] = [];
+    const queue: number[] = [];
+    const recordedAt: number[] = [];
     const recorded: Record<string, number> = {};
     const sipp = runSipp({ port, transport: 'udp', calls, total: RATE * SECONDS, rate: RATE, timeoutSec: SECONDS * 3 + 30 });
     const script = (async () => {
@@ -63,6 +66,8 @@ async function main(): Promise<number> {
         if (exited !== undefined) return;
         rss.push(a.rssMb());
         heap.push((await a.metric('nodejs_heap_size_used_bytes')) / 2 ** 20);
+        queue.push(await a.metric('hoptrace_sip_record_queue'));
+        recordedAt.push(await a.metric('hoptrace_sip_calls_recorded_total'));
         if (s === Math.round(SECONDS / 3)) {
           recorded.before = await a.metric('hoptrace_sip_calls_recorded_total');
           if (OUTAGE) await redis.kill();
@@ -85,6 +90,8 @@ async function main(): Promise<number> {
     // The lowest heap of each 5 s is close to what survives a GC: a leak shows as a rising floor.
     const floors = Array.from({ length: Math.ceil(heap.length / 5) }, (_, i) => Math.min(...heap.slice(i * 5, i * 5 + 5)));
     console.log(`  agent V8 heap used, lowest per 5 s, MB: ${floors.map((m) => m.toFixed(0)).join(' ')}`);
+    const every5 = (xs: number[]) => xs.filter((_, i) => i % 5 === 4).map((n) => (n / 1000).toFixed(0)).join(' ');
+    console.log(`  recorder queue, thousands, every 5 s: ${every5(queue)}; recorded so far, thousands: ${every5(recordedAt)}`);
     console.log(`  agent CPU ${(a.cpuSeconds() - cpu0).toFixed(1)} s over the run; load ${load()}`);
     const ok = alive && r.exitCode === 0 && r.failed === 0 && r.invites === RATE * SECONDS && after > 0;
     console.log(ok ? 'OK: no failed call, recording resumed' : 'FAIL');
