@@ -23,6 +23,7 @@ import type { CallRecord } from '../agent/calls/record.js';
 import { createRedisCallIndex } from '../agent/calls/redis-index.js';
 import type { CallIndex } from '../agent/calls/store.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { prng as rng } from '../test/helpers/prng.js';
 
 const CALLS = Number(process.argv[2] ?? 10_000_000);
 const SPAN_MS = Number(process.argv[3] ?? 24) * 3_600_000;
@@ -34,15 +35,6 @@ const OPTIONS = { retentionDays: 30, bucketSec: 3600, ...(process.argv[4] !== un
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** mulberry32: the same calls on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INGRESSES: CallRecord['ingress'][] = [
   ...Array.from({ length: 200 }, (_, i) => ({ ip: `10.${i >> 4}.${i & 15}.7`, port: 5060 })),

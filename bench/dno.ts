@@ -28,6 +28,7 @@ import { OverlaidPart } from '../agent/dno/overlay.js';
 import { composeSnapshot, type ListPart, SnapshotBuilder, type DnoSnapshot } from '../agent/dno/snapshot.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { startBenchAgent } from './dno-agent.js';
+import { prng as rng } from '../test/helpers/prng.js';
 
 const COUNT = Number(process.argv[2] ?? 3_000_000);
 const CHUNK = 10_000;
@@ -37,15 +38,6 @@ const ROUNDS = 5;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** mulberry32: the same numbers on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Structurally valid NANP numbers: NPA and NXX 200–999 (some fall on N11/N9X: fine for a list). */
 function* listChunks(count: number, seed = 1): Generator<DnoEntry[]> {

@@ -28,7 +28,9 @@ import { readListFile } from '../agent/dno/listfile.js';
 import { policyContext } from '../agent/sip/policy.js';
 import { answerSip } from '../agent/sip/responder.js';
 import { runSipp, type SippResult } from '../test/agent/sip/sipp-runner.js';
-import { type AgentProcess, freeUdpPort, startAgentProcess } from './lib/agent-process.js';
+import { type AgentProcess, startAgentProcess } from './lib/agent-process.js';
+import { freeUdpPort } from '../test/helpers/udp-port.js';
+import { prng as rng } from '../test/helpers/prng.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,15 +45,6 @@ const CALLED = '+13125550117';
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-/** mulberry32: the same list on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The i-th listed number, all distinct: i is spread over the 800 × 400 × 10,000 numbers with an NPA 200–999

@@ -18,7 +18,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSipp } from '../test/agent/sip/sipp-runner.js';
 import { startRedis } from '../test/helpers/redis.js';
-import { type AgentProcess, freeUdpPort, startAgentProcess } from './lib/agent-process.js';
+import { type AgentProcess, startAgentProcess } from './lib/agent-process.js';
+import { freeUdpPort } from '../test/helpers/udp-port.js';
 
 const RATE = Number(process.env.SOAK_SIP_RATE ?? 2_000);
 const SECONDS = Number(process.env.SOAK_SIP_SECONDS ?? 30);

@@ -3,22 +3,12 @@
  * picks, watched through its JSON log, and measured from outside (/proc) so the figures include everything it does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Log lines kept for an error message and for the caller: enough to see a failure, bounded for a long soak. */
 const KEEP_LINES = 5_000;
-
-/** A UDP port free on 127.0.0.1 right now (sipp and the agent's --sip need one chosen up front). */
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 export interface AgentProcessOptions {
   /** The agent's arguments; `--http 127.0.0.1:0` is added. */

@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerOf, startHarness, statusOf, udpClient, type Harness, type UdpClient } from '../agent/sip/policy-harness.js';
-import { prng } from '../agent/sip/invite-generator.js';
+import { prng } from '../helpers/prng.js';
 import { loadCorpus, mutate } from './sip-fuzz.js';
 
 const GARBAGE = 20_000;

@@ -3,7 +3,7 @@
  * `npm run soak` runs the same for far longer (SOAK_FUZZ_ITERATIONS). Seeded: a failure names its iteration.
  */
 import { describe, expect, it } from 'vitest';
-import { prng } from '../agent/sip/invite-generator.js';
+import { prng } from '../helpers/prng.js';
 import { fuzz, loadCorpus, mutate } from './sip-fuzz.js';
 
 const ITERATIONS = 2_000;

@@ -19,7 +19,7 @@ import { parseSip, type SipMessage } from '../../agent/sip/parser.js';
 import { policyContext, recordInvite, type InviteSource } from '../../agent/sip/policy.js';
 import { answerSip } from '../../agent/sip/responder.js';
 import { chunk, hepPacket } from '../agent/sip/hep-packets.js';
-import { prng } from '../agent/sip/invite-generator.js';
+import { prng } from '../helpers/prng.js';
 
 /**
  * The shared corpus (shared/ sits beside the work tree, in CI too); the byte-identical copy under

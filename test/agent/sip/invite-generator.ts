@@ -4,17 +4,7 @@
  * PAI as sip, tel, both on one line or two, several Vias joined or repeated, parameters, leading zeros.
  */
 
-/** mulberry32: a tiny seeded PRNG, so a failing case can be replayed from its seed and index. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/prng.js';
 
 export function inviteGenerator(seed: number): () => string {
   const rand = prng(seed);

@@ -1,20 +1,12 @@
 /** A site can start with DNO enforcement alone: `hoptrace-agent --provider ID --sip udp:… --dno-file FILE`, no hub, no file. */
-import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type Proc } from '../../helpers/proc.js';
 import { headerOf, statusOf, udpClient, type UdpClient } from './policy-harness.js';
 import { baseWith, sip } from './messages.js';
+import { freeUdpPort } from '../../helpers/udp-port.js';
 
 const LIST = fileURLToPath(new URL('../../fixtures/dno/list-sample.csv', import.meta.url));
-
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 const request = (method: string, caller: string, callId: string) =>
   sip([

@@ -2,10 +2,10 @@
  * An independent SIP stack places calls through the policy server: the kirm `sip` package's UAC (its own
  * parser, INVITE client transaction, retransmissions and the ACK of a non-2xx answer) over UDP on loopback.
  */
-import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './policy-harness.js';
+import { freeUdpPort } from '../../helpers/udp-port.js';
 
 interface KirmUri {
   uri: string;
@@ -29,14 +29,6 @@ interface KirmStack {
 const kirm = createRequire(import.meta.url)('sip') as {
   create(options: { address: string; publicAddress: string; port: number; udp: boolean; tcp: boolean }, onRequest: (request: KirmRequest) => void): KirmStack;
 };
-
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 let harness: Harness;
 let uac: KirmStack;
