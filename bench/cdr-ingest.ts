@@ -29,6 +29,7 @@ import { openCheckpointStore } from '../agent/cdr/open-checkpoints.js';
 import { parseSegment, unitEnd } from '../agent/cdr/segment.js';
 import { DEFAULT_TUNING, startCdrTailer, type CdrSourceSettings } from '../agent/cdr/tailer.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis.js';
+import { twoDigits, wallClock } from '../proto/wall-clock.js';
 
 const RECORDS = Number(process.argv[2] ?? 200_000);
 const ONLY = process.argv[3];
@@ -49,20 +50,10 @@ const timeOf = (i: number) => START_MS + Math.floor((i / RECORDS) * (DAY_MS - 60
 function ribbonLine(): (i: number) => string {
   const fixture = readFileSync(new URL('../test/fixtures/cdr/ribbon/sbc01-20251231.ACT', import.meta.url), 'latin1');
   const stop = fixture.split('\n').find((l) => l.startsWith('STOP,') && l.includes('2025550143')) as string;
-  const chicago = new Intl.DateTimeFormat('en-US', {
-    timeZone: 'America/Chicago',
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
   return (i) => {
-    const p = Object.fromEntries(chicago.formatToParts(timeOf(i)).map((x) => [x.type, x.value]));
-    const date = `${p['month']}/${p['day']}/${p['year']}`;
-    const time = `${p['hour']}:${p['minute']}:${p['second']}.${i % 10}`;
+    const w = wallClock(timeOf(i), 'America/Chicago');
+    const date = `${twoDigits(w.month)}/${twoDigits(w.day)}/${w.year}`;
+    const time = `${twoDigits(w.hour)}:${twoDigits(w.minute)}:${twoDigits(w.second)}.${i % 10}`;
     return `${stop.replaceAll('12/31/2025', date).replaceAll('18:00:00.4', time).replaceAll('2025550143', calledDigits(i))}\n`;
   };
 }

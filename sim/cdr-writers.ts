@@ -5,6 +5,7 @@
  * Each switch writes its own clock's local time and its own number forms (NANP numbers without +1). Pure.
  */
 import type { CdrFormat } from '../config/agent.js';
+import { twoDigits, wallClock as zoneWallClock } from '../proto/wall-clock.js';
 
 /** One call as a switch saw it. `at` is the switch's clock (skew applied by the caller), epoch ms UTC. */
 export interface CdrLeg {
@@ -33,21 +34,10 @@ export function switchNumber(e164: string): string {
   return e164.startsWith('+1') && e164.length === 12 ? e164.slice(2) : e164.replace(/^\+/, '');
 }
 
-/** Wall-clock parts of `at` in `zone`. */
+/** Wall-clock fields of `at` in `zone`, as the switches write them (two digits, tenths, the zone's short name). */
 export function wallClock(at: number, zone: string): { y: string; mo: string; d: string; h: string; mi: string; s: string; tenth: string; abbr: string } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    timeZoneName: 'short',
-  }).formatToParts(new Date(at));
-  const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
-  return { y: get('year'), mo: get('month'), d: get('day'), h: get('hour'), mi: get('minute'), s: get('second'), tenth: String(Math.floor((at % 1000) / 100)), abbr: get('timeZoneName') };
+  const w = zoneWallClock(at, zone);
+  return { y: String(w.year), mo: twoDigits(w.month), d: twoDigits(w.day), h: twoDigits(w.hour), mi: twoDigits(w.minute), s: twoDigits(w.second), tenth: String(Math.floor((at % 1000) / 100)), abbr: w.zoneName };
 }
 
 const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
