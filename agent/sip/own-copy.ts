@@ -1,3 +1,5 @@
+import type { CallRecord } from '../calls/record.js';
+
 /**
  * A copy of a string cut out of a SIP message that shares no memory with the message.
  *
@@ -10,4 +12,17 @@
  */
 export function ownCopy(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'latin1').toString('latin1');
+}
+
+/**
+ * Gives a record its own copies of the text it took from a SIP message, in place: the recorder does this as it
+ * queues a record (after the answer is sent), since its queue and repeat window are what keep records alive.
+ */
+export function ownRecordText(record: CallRecord): void {
+  record.calling = ownCopy(record.calling);
+  record.called = ownCopy(record.called);
+  if (record.callId !== undefined) record.callId = ownCopy(record.callId);
+  const id = record.identity;
+  if (id?.origid !== undefined) id.origid = ownCopy(id.origid);
+  if (id?.signer !== undefined) id.signer = ownCopy(id.signer);
 }

@@ -17,7 +17,6 @@ import { decide, type DecideContext, type Decision } from '../dno/decide.js';
 import type { DnoSnapshot } from '../dno/snapshot.js';
 import type { SipMessage } from './message.js';
 import type { NameAddr } from './name-addr.js';
-import { ownCopy } from './own-copy.js';
 import { paiTrust, type PaiTrust } from './pai-trust.js';
 import { buildResponse, headerLine, type ResponseSource } from './response.js';
 import type { SipUri } from './uri.js';
@@ -184,18 +183,16 @@ function isTelephone(uri: SipUri): boolean {
 function recordOf(msg: SipMessage, src: InviteSource, calling: Tn | null, calledRaw: string, source: CallSource): CallRecord | null {
   const called = normalise(calledRaw).e164;
   if (called === null) return null;
-  // The record outlives the message (it waits in the recorder's queue while the index is down): its text is
-  // copied out, not sliced, so that it does not keep the whole datagram alive.
   const record: CallRecord = {
     at: src.at,
-    calling: calling === null || calling.anonymous ? '' : ownCopy(calling.e164 ?? calling.raw.slice(0, MAX_RAW_CALLING)),
-    called: ownCopy(called),
+    calling: calling === null || calling.anonymous ? '' : calling.e164 ?? calling.raw.slice(0, MAX_RAW_CALLING),
+    called,
     source,
     ingress: { ip: src.address, port: src.port },
   };
   if (calling?.anonymous || withheld(msg)) record.anonymous = true;
   const callId = msg.callId();
-  if (callId !== undefined) record.callId = ownCopy(callId);
+  if (callId !== undefined) record.callId = callId;
   return record;
 }
 

@@ -16,6 +16,7 @@ import { CallIndexInputError } from '../calls/errors.js';
 import type { CallRecord } from '../calls/record.js';
 import type { CallIndex } from '../calls/store.js';
 import type { SipMetrics } from './metrics.js';
+import { ownRecordText } from './own-copy.js';
 
 export interface RecorderOptions {
   index: CallIndex;
@@ -83,7 +84,10 @@ export class CallRecorder {
 
   /** Queue one record; O(1), never waits. */
   push(record: CallRecord): void {
-    if (this.stopped || this.isRepeat(record)) return;
+    if (this.stopped) return;
+    // Queued records outlive their SIP message: without their own text a Call-ID slice pins the whole datagram.
+    ownRecordText(record);
+    if (this.isRepeat(record)) return;
     const capacity = this.ring.length;
     if (this.size === capacity) {
       // Full: the new record takes the oldest one's slot.
