@@ -391,7 +391,7 @@ export class Hub {
       }
       step.case.rev = prev.rev + 1;
       try {
-        await this.store.saveCase(step.case);
+        await this.store.saveCase(step.case, prev);
       } catch (err) {
         this.cases.forget(caseId);
         if (err instanceof ConflictError && attempt < 5) continue;

@@ -8,6 +8,7 @@ import { StoreUnavailableError } from '../../agent/calls/store.js';
 import type { HopQuery } from '../../proto/messages.js';
 import type { Case } from '../case.js';
 import { instantMs, positiveCount } from './args.js';
+import { caseFields, caseFromFields } from './case-layout.js';
 import { caseExists, caseMissing, caseMoved } from './conflicts.js';
 import { byId, matchesFilter, type CaseFilter } from './listing.js';
 import { LuaScript } from './lua.js';
@@ -33,26 +34,30 @@ const PAGE = 200;
 // A case is a hash: `json` the Case, `rev` its rev, `idx` its index memberships (JSON array, redis-case-index.ts).
 // Keeping rev and memberships beside the JSON lets a save check both without decoding the case in Lua.
 
-// KEYS[1] the case; ARGV: rev, memberships, JSON. Replies {1} created, or {0, stored rev, stored memberships}.
+// Both scripts end their ARGV with the case's new answer fields, field and value in turn (case-layout.ts).
+
+// KEYS[1] the case; ARGV: rev, memberships, JSON, answer fields. Replies {1} created, or {0, stored rev, stored
+// memberships}.
 const CREATE = new LuaScript(`
 local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx')
 if stored[1] then return {0, stored[1], stored[2]} end
-redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'idx', ARGV[2], 'json', ARGV[3])
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'idx', ARGV[2], 'json', ARGV[3], unpack(ARGV, 4))
 return {1}
 `);
 
 const SAVED = 1;
 const MISSING = 0;
 const REINDEX = 3;
-// KEYS[1] the case; ARGV: the rev the stored case must have, the new rev, memberships, JSON, and '1' to save even
-// when the memberships change. Replies {1} saved, {0} no such case, {2, stored rev, stored memberships} another
-// rev is stored, {3} the memberships change and ARGV[5] is not '1': the caller adds them to the indexes first.
+// KEYS[1] the case; ARGV: the rev the stored case must have, the new rev, memberships, JSON, '1' to save even when
+// the memberships change (else '0'), answer fields. Replies {1} saved, {0} no such case, {2, stored rev, stored
+// memberships} another rev is stored, {3} the memberships change and ARGV[5] is not '1': the caller adds them to
+// the indexes first.
 const SAVE = new LuaScript(`
 local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx')
 if not stored[1] then return {0} end
 if stored[1] ~= ARGV[1] then return {2, stored[1], stored[2]} end
 if stored[2] ~= ARGV[3] and ARGV[5] ~= '1' then return {3} end
-redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'idx', ARGV[3], 'json', ARGV[4])
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'idx', ARGV[3], 'json', ARGV[4], unpack(ARGV, 6))
 return {1}
 `);
 
@@ -131,7 +136,8 @@ export class RedisHubStore implements HubStore {
     const names = indexesOf(c);
     const reply = await this.run('createCase', async (r) => {
       await this.index.add(r, c, names);
-      const created = (await CREATE.run(r, [this.keys.case(c.id)], [c.rev, JSON.stringify(names), JSON.stringify(c)])) as StoreReply;
+      const { json, answers } = caseFields(c);
+      const created = (await CREATE.run(r, [this.keys.case(c.id)], [c.rev, JSON.stringify(names), json, ...answers])) as StoreReply;
       if (created[0] !== SAVED) await this.settleQuietly(r, c.id, created);
       return created;
     });
@@ -142,17 +148,19 @@ export class RedisHubStore implements HubStore {
     return this.run('getCase', async (r) => (await this.fetchCases(r, [id]))[0]);
   }
 
-  async saveCase(c: Case): Promise<void> {
+  async saveCase(c: Case, prev?: Case): Promise<void> {
     const names = indexesOf(c);
     const idx = JSON.stringify(names);
-    const args = [c.rev - 1, c.rev, idx, JSON.stringify(c)];
+    // The stored version is `prev` exactly when the save succeeds (same rev): its answers are there already.
+    const { json, answers } = caseFields(c, prev?.rev === c.rev - 1 ? prev : undefined);
+    const args = (force: '0' | '1') => [c.rev - 1, c.rev, idx, json, force, ...answers];
     const key = this.keys.case(c.id);
     const reply = await this.run('saveCase', async (r) => {
-      const saved = (await SAVE.run(r, [key], args)) as StoreReply;
+      const saved = (await SAVE.run(r, [key], args('0'))) as StoreReply;
       if (saved[0] !== REINDEX) return saved;
       // The memberships change (a new status): indexed before the write, settled after, as the index requires.
       await this.index.add(r, c, names);
-      const forced = (await SAVE.run(r, [key], [...args, '1'])) as StoreReply;
+      const forced = (await SAVE.run(r, [key], args('1'))) as StoreReply;
       await this.settleQuietly(r, c.id, forced[0] === SAVED ? [SAVED, String(c.rev), idx] : forced);
       return forced;
     });
@@ -296,8 +304,8 @@ export class RedisHubStore implements HubStore {
   }
 
   private async fetchCases(r: RedisClient, ids: readonly string[]): Promise<Case[]> {
-    const found = await Promise.all(ids.map((id) => r.hget(this.keys.case(id), 'json')));
-    return found.flatMap((json) => (json === null ? [] : [JSON.parse(json) as Case]));
+    const found = await Promise.all(ids.map((id) => r.hgetall(this.keys.case(id))));
+    return found.flatMap((fields) => caseFromFields(fields) ?? []);
   }
 
   /** The cases of an index, in its order, that pass `keep` (the index may hold ids that no longer belong). */

@@ -33,8 +33,11 @@ export interface HubStore extends JtiStore {
   /** Fails with ConflictError when the id exists. */
   createCase(c: Case): Promise<void>;
   getCase(id: string): Promise<Case | undefined>;
-  /** Saves when the stored rev equals `c.rev - 1`, else ConflictError (someone else moved the case). */
-  saveCase(c: Case): Promise<void>;
+  /**
+   * Saves when the stored rev equals `c.rev - 1`, else ConflictError (someone else moved the case). `prev`, the
+   * version `c` was made from, lets a store write only what changed.
+   */
+  saveCase(c: Case, prev?: Case): Promise<void>;
   listCases(filter?: { status?: string; campaign?: string; limit?: number }): Promise<Case[]>;
   /** Ids of every case not yet ended (resumed after a restart). */
   openCaseIds(): Promise<string[]>;

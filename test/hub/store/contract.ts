@@ -57,6 +57,12 @@ export function hear(store: HubStore, provider: string) {
   };
 }
 
+/** `part` answered with `result`, signed as `jws`. */
+function answered<T extends object>(part: T, result: 'upstream' | 'not_found' | 'originated', jws: string) {
+  const answer = { queryId: `${jws}-q`, tracebackId: 'case-1', provider: 'term-co', result, matches: [], window: { from: '2025-06-01T11:57:00Z', to: '2025-06-01T12:01:00Z' }, answeredAt: '2025-06-01T12:00:01Z', agentVersion: '0.1.0' } as const;
+  return { ...part, state: 'answered' as const, answer, answerJws: jws, answerKeys: [{ kid: `kid-${jws}`, publicKey: 'AAAA' }], answeredAt: T0 + 1 };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function hubStoreContract(name: string, open: OpenStores): void {
@@ -118,6 +124,28 @@ export function hubStoreContract(name: string, open: OpenStores): void {
         const v2 = next(v1, { detail: 'reviewed' });
         await a.saveCase(v2);
         expect(await b.getCase('case-1')).toEqual(v2);
+      });
+
+      it('keeps every signed answer through saves made from the previous version, a re-answered hop and the SHAKEN side query included', async () => {
+        const c = aCase('case-1');
+        await a.createCase(c);
+        const v1 = next(c, { hops: [answered(c.hops[0]!, 'not_found', 'jws-1')] });
+        await a.saveCase(v1, c);
+        // The hop asked again with a wider window and answered again: its answer is replaced, not kept twice.
+        const v2 = next(v1, { hops: [answered(v1.hops[0]!, 'upstream', 'jws-2'), { provider: 'mid-co', askedBy: 'term-co', mode: 'agent', state: 'pending', attempts: [] }] });
+        await b.saveCase(v2, v1);
+        const v3 = next(v2, {
+          hops: [v2.hops[0]!, answered(v2.hops[1]!, 'originated', 'jws-3')],
+          shaken: { signer: 'orig-co', provider: 'orig-co', attest: 'A', fromHop: 1, ...answered({}, 'originated', 'jws-4'), path: 'agrees' },
+          status: 'originated',
+        });
+        await a.saveCase(v3, v2);
+        expect(await b.getCase('case-1')).toEqual(v3);
+        expect(await a.listCases({ status: 'originated' })).toEqual([v3]);
+        // A save without the previous version, or with one that is not the stored one, still stores the whole case.
+        const v4 = next(v3, { detail: 'reviewed' });
+        await b.saveCase(v4, c);
+        expect(await a.getCase('case-1')).toEqual(v4);
       });
 
       it('refuses a save from a stale rev with a ConflictError naming both revs, and changes nothing', async () => {

@@ -66,6 +66,38 @@ describe('redis hub store', () => {
     }
   });
 
+  it('writes each signed answer once, in a field of its own, and the rest of the case without it', async () => {
+    const store = new RedisHubStore({ url: server.url, keyPrefix: 'ht:answers:' });
+    const raw = new Redis(server.url);
+    const written: string[] = [];
+    const monitor = await raw.duplicate().monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => written.push(args.join(' ')));
+    try {
+      const c = aCase('answers-1');
+      await store.createCase(c);
+      const jws = 'eyJhbGciOiJFZERTQSJ9.eyJib2R5Ijp7fX0.c2lnbmF0dXJl';
+      const answer = { queryId: 'answers-1-q1', tracebackId: 'answers-1', provider: 'term-co', result: 'upstream' as const, matches: [], window: { from: '2025-06-01T11:57:00Z', to: '2025-06-01T12:01:00Z' }, answeredAt: '2025-06-01T12:00:01Z', agentVersion: '0.1.0' };
+      const v1 = next(c, { hops: [{ ...c.hops[0]!, state: 'answered', answer, answerJws: jws, answerKeys: [{ kid: 'k1', publicKey: 'AAAA' }] }] });
+      await store.saveCase(v1, c);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // MONITOR lines of v1's save arrive
+      written.length = 0;
+      const v2 = next(v1, { status: 'originated' });
+      await store.saveCase(v2, v1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const stored = await raw.hgetall('ht:answers:case:{answers-1}');
+      expect(stored.json).not.toContain(jws);
+      expect(JSON.parse(stored['a:0']!)).toEqual({ answer, answerJws: jws, answerKeys: [{ kid: 'k1', publicKey: 'AAAA' }] });
+      expect(await store.getCase('answers-1')).toEqual(v2);
+      // The next save sent the case without the answer it already holds.
+      expect(written.some((command) => command.includes('answers-1'))).toBe(true);
+      expect(written.filter((command) => command.includes(jws))).toEqual([]);
+    } finally {
+      monitor.disconnect();
+      raw.disconnect();
+      await store.close();
+    }
+  });
+
   it('announces an enqueue only into an empty queue, and each such enqueue, from any instance', async () => {
     const [a, b] = [new RedisHubStore({ url: server.url, keyPrefix: 'ht:announce:' }), new RedisHubStore({ url: server.url, keyPrefix: 'ht:announce:' })];
     const sub = new Redis(server.url);
