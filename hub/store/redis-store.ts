@@ -34,9 +34,9 @@ const PAGE = 200;
 // A case is a hash: `json` the Case, `rev` its rev, `idx` its index memberships (JSON array, redis-case-index.ts).
 // Keeping rev and memberships beside the JSON lets a save check both without decoding the case in Lua.
 
-// Both scripts end their ARGV with the case's new answer fields, field and value in turn (case-layout.ts).
+// Both scripts end their ARGV with the case's hop fields to write, field and value in turn (case-layout.ts).
 
-// KEYS[1] the case; ARGV: rev, memberships, JSON, answer fields. Replies {1} created, or {0, stored rev, stored
+// KEYS[1] the case; ARGV: rev, memberships, JSON, hop fields. Replies {1} created, or {0, stored rev, stored
 // memberships}.
 const CREATE = new LuaScript(`
 local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx')
@@ -48,16 +48,19 @@ return {1}
 const SAVED = 1;
 const MISSING = 0;
 const REINDEX = 3;
+const WHOLE = 4;
 // KEYS[1] the case; ARGV: the rev the stored case must have, the new rev, memberships, JSON, '1' to save even when
-// the memberships change (else '0'), answer fields. Replies {1} saved, {0} no such case, {2, stored rev, stored
-// memberships} another rev is stored, {3} the memberships change and ARGV[5] is not '1': the caller adds them to
-// the indexes first.
+// the memberships change (else '0'), '1' when hops the stored case holds are left out (else '0'), hop fields.
+// Replies {1} saved, {0} no such case, {2, stored rev, stored memberships} another rev is stored, {3} the
+// memberships change and ARGV[5] is not '1': the caller adds them to the indexes first, {4} hops were left out of
+// a case stored whole (before hop fields): the caller sends them all.
 const SAVE = new LuaScript(`
-local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx')
+local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx', 'h:0')
 if not stored[1] then return {0} end
 if stored[1] ~= ARGV[1] then return {2, stored[1], stored[2]} end
+if ARGV[6] == '1' and not stored[3] then return {4} end
 if stored[2] ~= ARGV[3] and ARGV[5] ~= '1' then return {3} end
-redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'idx', ARGV[3], 'json', ARGV[4], unpack(ARGV, 6))
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'idx', ARGV[3], 'json', ARGV[4], unpack(ARGV, 7))
 return {1}
 `);
 
@@ -136,8 +139,8 @@ export class RedisHubStore implements HubStore {
     const names = indexesOf(c);
     const reply = await this.run('createCase', async (r) => {
       await this.index.add(r, c, names);
-      const { json, answers } = caseFields(c);
-      const created = (await CREATE.run(r, [this.keys.case(c.id)], [c.rev, JSON.stringify(names), json, ...answers])) as StoreReply;
+      const { json, hops } = caseFields(c);
+      const created = (await CREATE.run(r, [this.keys.case(c.id)], [c.rev, JSON.stringify(names), json, ...hops])) as StoreReply;
       if (created[0] !== SAVED) await this.settleQuietly(r, c.id, created);
       return created;
     });
@@ -151,16 +154,26 @@ export class RedisHubStore implements HubStore {
   async saveCase(c: Case, prev?: Case): Promise<void> {
     const names = indexesOf(c);
     const idx = JSON.stringify(names);
-    // The stored version is `prev` exactly when the save succeeds (same rev): its answers are there already.
-    const { json, answers } = caseFields(c, prev?.rev === c.rev - 1 ? prev : undefined);
-    const args = (force: '0' | '1') => [c.rev - 1, c.rev, idx, json, force, ...answers];
+    // The stored version is `prev` exactly when the save succeeds (same rev): the hops it shares are there
+    // already, and its memberships tell whether this save changes them.
+    const stored = prev?.rev === c.rev - 1 ? prev : undefined;
+    let fields = caseFields(c, stored);
     const key = this.keys.case(c.id);
+    const save = async (r: RedisClient, force: '0' | '1'): Promise<StoreReply> => {
+      const partial = fields.hops.length < 2 * c.hops.length ? '1' : '0';
+      const reply = (await SAVE.run(r, [key], [c.rev - 1, c.rev, idx, fields.json, force, partial, ...fields.hops])) as StoreReply;
+      if (reply[0] !== WHOLE) return reply;
+      fields = caseFields(c);
+      return (await SAVE.run(r, [key], [c.rev - 1, c.rev, idx, fields.json, force, '0', ...fields.hops])) as StoreReply;
+    };
     const reply = await this.run('saveCase', async (r) => {
-      const saved = (await SAVE.run(r, [key], args('0'))) as StoreReply;
-      if (saved[0] !== REINDEX) return saved;
+      if (stored === undefined || JSON.stringify(indexesOf(stored)) === idx) {
+        const saved = await save(r, '0');
+        if (saved[0] !== REINDEX) return saved;
+      }
       // The memberships change (a new status): indexed before the write, settled after, as the index requires.
       await this.index.add(r, c, names);
-      const forced = (await SAVE.run(r, [key], args('1'))) as StoreReply;
+      const forced = await save(r, '1');
       await this.settleQuietly(r, c.id, forced[0] === SAVED ? [SAVED, String(c.rev), idx] : forced);
       return forced;
     });

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Case, CaseStatus } from '../../../hub/case.js';
 import { ConflictError, type HubStore, type Provider, type TokenRecord } from '../../../hub/store/store.js';
-import type { HopQuery } from '../../../proto/messages.js';
+import type { HopAnswer, HopQuery } from '../../../proto/messages.js';
 
 export type OpenStores = () => Promise<[HubStore, HubStore]>;
 
@@ -59,7 +59,7 @@ export function hear(store: HubStore, provider: string) {
 
 /** `part` answered with `result`, signed as `jws`. */
 function answered<T extends object>(part: T, result: 'upstream' | 'not_found' | 'originated', jws: string) {
-  const answer = { queryId: `${jws}-q`, tracebackId: 'case-1', provider: 'term-co', result, matches: [], window: { from: '2025-06-01T11:57:00Z', to: '2025-06-01T12:01:00Z' }, answeredAt: '2025-06-01T12:00:01Z', agentVersion: '0.1.0' } as const;
+  const answer: HopAnswer = { queryId: `${jws}-q`, tracebackId: 'case-1', provider: 'term-co', result, matches: [], window: { from: '2025-06-01T11:57:00Z', to: '2025-06-01T12:01:00Z' }, answeredAt: '2025-06-01T12:00:01Z', agentVersion: '0.1.0' };
   return { ...part, state: 'answered' as const, answer, answerJws: jws, answerKeys: [{ kid: `kid-${jws}`, publicKey: 'AAAA' }], answeredAt: T0 + 1 };
 }
 

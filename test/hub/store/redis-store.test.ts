@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../../agent/calls/store.js';
+import type { Case } from '../../../hub/case.js';
 import { RedisHubStore } from '../../../hub/store/redis-store.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { aCase, aQuery, hear, hubStoreContract, next } from './contract.js';
@@ -46,13 +47,15 @@ hubStoreContract('redis', () => pair(server.url));
 hubStoreContract('redis on a cluster node', () => pair(clusterNode.url));
 
 describe('redis hub store', () => {
-  it('keeps a case as a hash under ht:hub:case:{id} (JSON, rev, index memberships), and jtis until their expiry', async () => {
+  it('keeps a case as a hash under ht:hub:case:{id} (JSON of its head, a field per hop, rev, index memberships), and jtis until their expiry', async () => {
     const store = new RedisHubStore({ url: server.url });
     const raw = new Redis(server.url);
     try {
       await store.createCase(aCase('layout-1', { campaign: 'irs' }));
       const stored = await raw.hgetall('ht:hub:case:{layout-1}');
-      expect(JSON.parse(stored.json!)).toEqual(aCase('layout-1', { campaign: 'irs' }));
+      const { hops, ...head } = aCase('layout-1', { campaign: 'irs' });
+      expect(JSON.parse(stored.json!)).toEqual({ ...head, hops: 1 });
+      expect(JSON.parse(stored['h:0']!)).toEqual(hops[0]);
       expect([stored.rev, JSON.parse(stored.idx!)]).toEqual(['0', ['all', 'status:open', 'campaign:irs']]);
       await store.saveCase(next(aCase('layout-1', { campaign: 'irs' }), { status: 'loop' }));
       const saved = await raw.hmget('ht:hub:case:{layout-1}', 'rev', 'idx');
@@ -66,7 +69,7 @@ describe('redis hub store', () => {
     }
   });
 
-  it('writes each signed answer once, in a field of its own, and the rest of the case without it', async () => {
+  it('keeps each hop in a field of its own and writes only the hops a save changes: a signed answer crosses once', async () => {
     const store = new RedisHubStore({ url: server.url, keyPrefix: 'ht:answers:' });
     const raw = new Redis(server.url);
     const written: string[] = [];
@@ -81,18 +84,39 @@ describe('redis hub store', () => {
       await store.saveCase(v1, c);
       await new Promise((resolve) => setTimeout(resolve, 50)); // MONITOR lines of v1's save arrive
       written.length = 0;
-      const v2 = next(v1, { status: 'originated' });
+      // As the engine makes a version: the hops it does not change are the objects of the one before.
+      const v2: Case = { ...v1, status: 'originated', rev: v1.rev + 1 };
       await store.saveCase(v2, v1);
       await new Promise((resolve) => setTimeout(resolve, 50));
       const stored = await raw.hgetall('ht:answers:case:{answers-1}');
       expect(stored.json).not.toContain(jws);
-      expect(JSON.parse(stored['a:0']!)).toEqual({ answer, answerJws: jws, answerKeys: [{ kid: 'k1', publicKey: 'AAAA' }] });
+      expect(JSON.parse(stored['h:0']!)).toEqual(v1.hops[0]);
+      expect(JSON.parse(stored.json!)).toMatchObject({ id: 'answers-1', status: 'originated', hops: 1, rev: 2 });
       expect(await store.getCase('answers-1')).toEqual(v2);
-      // The next save sent the case without the answer it already holds.
+      // The next save sent the case's head without the hop it already holds.
       expect(written.some((command) => command.includes('answers-1'))).toBe(true);
       expect(written.filter((command) => command.includes(jws))).toEqual([]);
     } finally {
       monitor.disconnect();
+      raw.disconnect();
+      await store.close();
+    }
+  });
+
+  it('reads a case stored whole (its hops inside its JSON, as before hop fields) and saves it on in the new layout', async () => {
+    const store = new RedisHubStore({ url: server.url, keyPrefix: 'ht:whole:' });
+    const raw = new Redis(server.url);
+    try {
+      const c = aCase('whole-1');
+      await raw.hset('ht:whole:case:{whole-1}', 'rev', '0', 'idx', JSON.stringify(['all', 'status:open']), 'json', JSON.stringify(c));
+      expect(await store.getCase('whole-1')).toEqual(c);
+      // As the engine makes a version: its unchanged hop is the object the version before holds, so it is not sent.
+      const v1: Case = { ...c, status: 'loop', rev: 1 };
+      await store.saveCase(v1, c);
+      expect(await store.getCase('whole-1')).toEqual(v1);
+      expect(JSON.parse((await raw.hget('ht:whole:case:{whole-1}', 'h:0'))!)).toEqual(c.hops[0]);
+      expect(await store.listCases({ status: 'loop' })).toEqual([v1]);
+    } finally {
       raw.disconnect();
       await store.close();
     }
