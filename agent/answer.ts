@@ -28,7 +28,10 @@ export type EvidenceDisclosure = 'none' | 'hash' | 'line';
 export type EvidencedMatch = Match & { evidence?: MatchEvidence };
 
 export interface MatchEvidence {
+  /** Where the line is now. */
   file: string;
+  /** The name the call was indexed under, when rotation renamed the file since. */
+  indexedAs?: string;
   offset: number;
   sha256?: string;
   line?: string;
@@ -121,7 +124,13 @@ function toMatch(r: CallRecord, who: Resolved | undefined): Match {
 function matchEvidence(e: CdrEvidence, disclose: EvidenceDisclosure): MatchEvidence {
   const at = { file: basename(e.file), offset: e.offset };
   if ('missing' in e) return { ...at, missing: e.missing };
-  return { ...at, sha256: e.sha256, verified: e.verified, ...(disclose === 'line' && { line: e.text }) };
+  return {
+    ...at,
+    ...(e.indexedAs !== undefined && { indexedAs: basename(e.indexedAs) }),
+    sha256: e.sha256,
+    verified: e.verified,
+    ...(disclose === 'line' && { line: e.text }),
+  };
 }
 
 function describe(r: CallRecord): string {

@@ -61,7 +61,10 @@ export const Customer = z.object({ account: z.string().max(128).optional(), name
  * call); `missing` says why the line could not be read back. SIP matches have none.
  */
 export const MatchEvidence = z.object({
+  /** Where the line is now: a rotated file's new name. */
   file: z.string().min(1).max(1024),
+  /** The name it was indexed under, when rotation renamed the file since (added later: optional). */
+  indexedAs: z.string().min(1).max(1024).optional(),
   offset: z.number().int().min(0),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex').optional(),
   verified: z.boolean().optional(),

@@ -4,8 +4,8 @@
  * whole buckets are dropped once past retention, by a timer, and never read after their expiry. Like the
  * Redis index, a bucket's buffers are trimmed to their exact size once it has closed.
  */
-import { ENTRY_BYTES, type TermKind } from './codec.js';
-import { Dictionary, type TermStore } from './dictionary.js';
+import { ENTRY_BYTES, type InternedKind } from './codec.js';
+import { Dictionary, type FileLease, type TermStore } from './dictionary.js';
 import { bucketStart, layoutOf, type Layout, type LayoutOptions } from './layout.js';
 import { PackedCallIndex, type BucketStore } from './packed-index.js';
 import type { SizedCallIndex } from './store.js';
@@ -127,9 +127,11 @@ class MemoryBucketStore implements BucketStore {
 
 class MemoryTermStore implements TermStore {
   /** Per kind: term → id, and the terms in id order (ids start at 1: identity 0 means unsigned). */
-  private readonly kinds = new Map<TermKind, { ids: Map<string, number>; terms: string[] }>();
+  private readonly kinds = new Map<InternedKind, { ids: Map<string, number>; terms: string[] }>();
+  /** File terms as the Redis store keeps them (redis-dictionary.ts): leased, trimmed, their ids given again. */
+  private readonly files = { ids: new Map<string, FileLease>(), terms: new Map<number, string>(), free: [] as number[], last: 0 };
 
-  async intern(kind: TermKind, terms: readonly string[]): Promise<number[]> {
+  async intern(kind: InternedKind, terms: readonly string[]): Promise<number[]> {
     const dict = this.of(kind);
     return terms.map((term) => {
       let id = dict.ids.get(term);
@@ -141,12 +143,48 @@ class MemoryTermStore implements TermStore {
     });
   }
 
-  async resolve(kind: TermKind, ids: readonly number[]): Promise<(string | null)[]> {
+  async resolve(kind: InternedKind, ids: readonly number[]): Promise<(string | null)[]> {
     const { terms } = this.of(kind);
     return ids.map((id) => terms[id - 1] ?? null);
   }
 
-  private of(kind: TermKind): { ids: Map<string, number>; terms: string[] } {
+  async leaseFiles(terms: readonly string[], until: readonly number[]): Promise<FileLease[]> {
+    const { ids, terms: byId, free } = this.files;
+    return terms.map((term, i) => {
+      let lease = ids.get(term);
+      if (lease === undefined) {
+        lease = { id: free.shift() ?? ++this.files.last, until: 0 };
+        ids.set(term, lease);
+        byId.set(lease.id, term);
+      }
+      lease.until = Math.max(lease.until, until[i] as number);
+      return { ...lease };
+    });
+  }
+
+  async resolveFiles(ids: readonly number[]): Promise<({ term: string; until: number | null } | null)[]> {
+    return ids.map((id) => {
+      const term = this.files.terms.get(id);
+      return term === undefined ? null : { term, until: (this.files.ids.get(term) as FileLease).until };
+    });
+  }
+
+  /** A pass over every leased file: the memory index serves small sites, a few thousand files at most. */
+  async trimFiles(limit: number): Promise<number> {
+    const now = Date.now();
+    let dropped = 0;
+    for (const [term, lease] of this.files.ids) {
+      if (dropped === limit) break;
+      if (lease.until >= now) continue;
+      this.files.ids.delete(term);
+      this.files.terms.delete(lease.id);
+      this.files.free.push(lease.id);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  private of(kind: InternedKind): { ids: Map<string, number>; terms: string[] } {
     let dict = this.kinds.get(kind);
     if (!dict) this.kinds.set(kind, (dict = { ids: new Map(), terms: [] }));
     return dict;

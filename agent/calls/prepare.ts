@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 import { CallSource, IdentityInfo, Ingress, formatPath } from '../../proto/messages.js';
-import { Flag, MAX_LINE_OFFSET, TERM_KINDS, e164Digits, notE164, type Extras, type TermKind } from './codec.js';
+import { Flag, INTERNED_KINDS, MAX_LINE_OFFSET, e164Digits, notE164, type Extras, type InternedKind, type TermKind } from './codec.js';
 import { CallIndexInputError } from './errors.js';
+import { fileTerm } from './file-term.js';
 import { fnv1a } from './fnv1a.js';
 import type { CallRecord } from './record.js';
 
@@ -15,13 +16,15 @@ const TERM_SCHEMAS: Readonly<Record<TermKind, z.ZodType>> = {
   ingress: Ingress,
   source: CallSource,
   identity: IdentityInfo,
-  file: z.string().min(1).max(4096),
+  file: z.string().min(1).max(4096).regex(/^[^\u0000]*$/, 'must not contain NUL'),
 };
+/** `<dev>:<ino>` (agent/cdr/identity.ts). */
+const FILE_KEY = /^\d{1,20}:\d{1,20}$/;
 
 /** A term the dictionary did not know when the batch was prepared: its id is filled in once learned. */
 export interface PendingTerm {
   index: number;
-  kind: TermKind;
+  kind: InternedKind;
   term: string;
 }
 
@@ -38,6 +41,9 @@ export interface PreparedBatch {
   ids: Record<TermKind, Uint32Array>;
   /** Byte offset of each record's line in its evidence file. */
   lineOffset: Float64Array;
+  /** The distinct evidence file terms (file-term.ts), and each record's index into them (-1: none). */
+  files: string[];
+  fileOf: Int32Array;
   /** Rare columns, by record index. */
   atAlt: Map<number, number>;
   /** Overflow besides the other time: a raw calling number (with the call id, then cheap to keep). */
@@ -89,9 +95,10 @@ function identityTerm(i: NonNullable<CallRecord['identity']>): string {
 /**
  * Checks every record and looks its terms up in `idOf` (the dictionary's cache). A term it does not know is
  * validated against its protocol schema (once per batch) and left pending: a known term was valid when first
- * seen, so a batch costs one schema check per new ingress, source or identity.
+ * seen, so a batch costs one schema check per new ingress, source or identity. Evidence files are gathered
+ * per batch (`files`): their ids are leased once the batch's buckets are known (dictionary.ts).
  */
-export function prepareBatch(records: readonly CallRecord[], idOf: (kind: TermKind, term: string) => number | undefined): PreparedBatch {
+export function prepareBatch(records: readonly CallRecord[], idOf: (kind: InternedKind, term: string) => number | undefined): PreparedBatch {
   const size = records.length;
   const batch: PreparedBatch = {
     size,
@@ -102,12 +109,14 @@ export function prepareBatch(records: readonly CallRecord[], idOf: (kind: TermKi
     flags: new Uint8Array(size),
     ids: { ingress: new Uint32Array(size), source: new Uint32Array(size), identity: new Uint32Array(size), file: new Uint32Array(size) },
     lineOffset: new Float64Array(size),
+    files: [],
+    fileOf: new Int32Array(size).fill(-1),
     atAlt: new Map(),
     extras: new Map(),
     pending: [],
   };
   const validated = new Set<string>();
-  const useTerm = (index: number, kind: TermKind, term: string, value: unknown) => {
+  const useTerm = (index: number, kind: InternedKind, term: string, value: unknown) => {
     const id = idOf(kind, term);
     if (id !== undefined) {
       batch.ids[kind][index] = id;
@@ -118,6 +127,23 @@ export function prepareBatch(records: readonly CallRecord[], idOf: (kind: TermKi
       validated.add(kind + term);
     }
     batch.pending.push({ index, kind, term });
+  };
+  // Records of one file follow each other: the last file's index answers most of them without building its term.
+  const fileIndex = new Map<string, number>();
+  let last: { file: unknown; fileKey: unknown; index: number } | undefined;
+  const useFile = (index: number, file: unknown, fileKey: unknown): number => {
+    if (last !== undefined && last.file === file && last.fileKey === fileKey) return last.index;
+    if (fileKey !== undefined && (typeof fileKey !== 'string' || !FILE_KEY.test(fileKey))) {
+      reject(index, 'evidence.fileKey', `must be <dev>:<ino> (got ${JSON.stringify(fileKey)})`);
+    }
+    const term = fileTerm(typeof file === 'string' ? file : '', fileKey as string | undefined);
+    let at = fileIndex.get(term);
+    if (at === undefined) {
+      checkTerm(index, 'file', file);
+      fileIndex.set(term, (at = batch.files.push(term) - 1));
+    }
+    last = { file, fileKey, index: at };
+    return at;
   };
 
   for (let i = 0; i < size; i++) {
@@ -161,7 +187,7 @@ export function prepareBatch(records: readonly CallRecord[], idOf: (kind: TermKi
       if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset > MAX_LINE_OFFSET) {
         reject(i, 'evidence.offset', `must be a byte offset, an integer from 0 to ${MAX_LINE_OFFSET} (got ${JSON.stringify(offset)})`);
       }
-      useTerm(i, 'file', typeof file === 'string' ? file : '', file);
+      batch.fileOf[i] = useFile(i, file, r.evidence.fileKey);
       batch.lineOffset[i] = offset;
     }
   }
@@ -177,13 +203,36 @@ function checkTerm(index: number, kind: TermKind, value: unknown): void {
 }
 
 /** The distinct pending terms of each kind: what the dictionary must learn before the batch is written. */
-export function pendingTerms(batch: PreparedBatch): Record<TermKind, string[]> {
-  const terms = Object.fromEntries(TERM_KINDS.map((kind) => [kind, new Set<string>()])) as Record<TermKind, Set<string>>;
+export function pendingTerms(batch: PreparedBatch): Record<InternedKind, string[]> {
+  const terms = Object.fromEntries(INTERNED_KINDS.map((kind) => [kind, new Set<string>()])) as Record<InternedKind, Set<string>>;
   for (const { kind, term } of batch.pending) terms[kind].add(term);
-  return { ingress: [...terms.ingress], source: [...terms.source], identity: [...terms.identity], file: [...terms.file] };
+  return { ingress: [...terms.ingress], source: [...terms.source], identity: [...terms.identity] };
 }
 
 /** Fills in the ids of pending terms, once learned. */
-export function resolvePending(batch: PreparedBatch, id: (kind: TermKind, term: string) => number): void {
+export function resolvePending(batch: PreparedBatch, id: (kind: InternedKind, term: string) => number): void {
   for (const { index, kind, term } of batch.pending) batch.ids[kind][index] = id(kind, term);
+}
+
+/**
+ * How long each of the batch's files must stay in the dictionary: until the last of its calls' buckets expires.
+ * 0 for a file whose calls are all past retention already (they are not written).
+ */
+export function fileLeases(batch: PreparedBatch, expiresAt: (atMs: number) => number): number[] {
+  const until = new Array<number>(batch.files.length).fill(0);
+  for (let i = 0; i < batch.size; i++) {
+    const f = batch.fileOf[i] as number;
+    if (f < 0) continue;
+    const at = Math.max(batch.at[i] as number, batch.atAlt.get(i) ?? 0);
+    until[f] = Math.max(until[f] as number, expiresAt(at));
+  }
+  return until;
+}
+
+/** Fills in each record's file id from the ids of the batch's files. */
+export function resolveFiles(batch: PreparedBatch, ids: readonly number[]): void {
+  for (let i = 0; i < batch.size; i++) {
+    const f = batch.fileOf[i] as number;
+    if (f >= 0) batch.ids.file[i] = ids[f] as number;
+  }
 }

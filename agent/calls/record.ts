@@ -24,8 +24,12 @@ export interface CallRecord {
   callId?: string;
   /** STIR/SHAKEN identity received with the call, decoded (and verified where possible). */
   identity?: IdentityInfo;
-  /** Where a CDR record was read: its file and the byte offset of its line (XML: element), to fetch it as evidence. */
-  evidence?: { file: string; offset: number };
+  /**
+   * Where a CDR record was read: its file and the byte offset of its line (XML: element), to fetch it as evidence;
+   * `fileKey` is the file's identity (`<dev>:<ino>`, agent/cdr/identity.ts), which a rename keeps: evidence finds
+   * a rotated file by it, and tells a new file at the old name from the one read.
+   */
+  evidence?: { file: string; offset: number; fileKey?: string };
 }
 
 /** Source quality for ranking: live signalling first, CDRs after, untrusted clocks last. */

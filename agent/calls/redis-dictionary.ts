@@ -1,13 +1,51 @@
 /**
- * The term dictionary in Redis, shared by every agent instance on the same Redis. Per kind: a hash term → id,
- * a hash id → term, and an id counter, all under the `{dict}` hash tag (one Redis Cluster slot).
- * Lock-free: allocate ids, publish id → term, then claim term → id with HSETNX; when a concurrent agent
- * claimed a term first, its id wins and ours is simply never used.
+ * The term dictionary in Redis, shared by every agent instance on the same Redis, all under the `{dict}` hash tag
+ * (one Redis Cluster slot). Per kind: a hash term → id, a hash id → term, and an id counter.
+ *
+ * Ingresses, sources, identities: lock-free: allocate ids, publish id → term, then claim term → id with HSETNX;
+ * when a concurrent agent claimed a term first, its id wins and ours is simply never used.
+ *
+ * Files (leased, dictionary.ts) have two keys more: `file:until`, a sorted set of id by the end of its lease
+ * (the expiry of the newest bucket an entry naming it was written to), and `file:free`, a list of trimmed ids to
+ * give again. Leasing and trimming are scripts over these keys, so neither sees the other half done: trimming
+ * takes the ids whose lease ended by Redis's own clock (the one bucket keys expire by) from the sorted set, a
+ * range query rather than a scan (DESIGN §6).
  */
-import type { TermKind } from './codec.js';
-import type { TermStore } from './dictionary.js';
+import type { InternedKind } from './codec.js';
+import type { FileLease, TermStore } from './dictionary.js';
 import { execAll } from './redis-exec.js';
 import type { RedisLink } from './redis-link.js';
+
+/** KEYS: ids, terms, seq, until, free; ARGV: term, until, term, until... → id, lease end, id, lease end... */
+const LEASE_SCRIPT = `
+local out = {}
+for i = 1, #ARGV, 2 do
+  local id = redis.call('HGET', KEYS[1], ARGV[i])
+  if not id then
+    id = redis.call('LPOP', KEYS[5]) or tostring(redis.call('INCR', KEYS[3]))
+    redis.call('HSET', KEYS[1], ARGV[i], id)
+    redis.call('HSET', KEYS[2], id, ARGV[i])
+  end
+  redis.call('ZADD', KEYS[4], 'GT', ARGV[i + 1], id)
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('ZSCORE', KEYS[4], id)
+end
+return out`;
+
+/** KEYS: ids, terms, until, free; ARGV: limit. A lease that ends at t covers entries expiring at t: dropped after. */
+const TRIM_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[1]))
+if #ids == 0 then return 0 end
+local terms = redis.call('HMGET', KEYS[2], unpack(ids))
+for i = 1, #ids do
+  if terms[i] and redis.call('HGET', KEYS[1], terms[i]) == ids[i] then redis.call('HDEL', KEYS[1], terms[i]) end
+end
+redis.call('HDEL', KEYS[2], unpack(ids))
+redis.call('ZREM', KEYS[3], unpack(ids))
+redis.call('RPUSH', KEYS[4], unpack(ids))
+return #ids`;
 
 export class RedisTermStore implements TermStore {
   constructor(
@@ -15,7 +53,7 @@ export class RedisTermStore implements TermStore {
     private readonly keyPrefix: string,
   ) {}
 
-  intern(kind: TermKind, terms: readonly string[]): Promise<number[]> {
+  intern(kind: InternedKind, terms: readonly string[]): Promise<number[]> {
     return this.link.run('add', async (redis) => {
       const idsKey = this.key(kind, 'ids');
       const ids = await redis.hmget(idsKey, ...terms);
@@ -36,11 +74,38 @@ export class RedisTermStore implements TermStore {
     });
   }
 
-  resolve(kind: TermKind, ids: readonly number[]): Promise<(string | null)[]> {
+  resolve(kind: InternedKind, ids: readonly number[]): Promise<(string | null)[]> {
     return this.link.ask('lookup', (redis) => redis.hmget(this.key(kind, 'terms'), ...ids.map(String)));
   }
 
-  private key(kind: TermKind, part: 'ids' | 'terms' | 'seq'): string {
+  // EVAL rather than a defined command: a cluster client's auto-pipeline made before a command is defined lacks
+  // it, and these run once per file and bucket, and once per trim.
+  leaseFiles(terms: readonly string[], until: readonly number[]): Promise<FileLease[]> {
+    return this.link.run('add', async (redis) => {
+      const keys = (['ids', 'terms', 'seq', 'until', 'free'] as const).map((part) => this.key('file', part));
+      const args = terms.flatMap((term, i) => [term, until[i] as number]);
+      const reply = (await redis.eval(LEASE_SCRIPT, keys.length, ...keys, ...args)) as string[];
+      return terms.map((_, i) => ({ id: Number(reply[2 * i]), until: Number(reply[2 * i + 1]) }));
+    });
+  }
+
+  resolveFiles(ids: readonly number[]): Promise<({ term: string; until: number | null } | null)[]> {
+    return this.link.ask('lookup', async (redis) => {
+      const fields = ids.map(String);
+      const pipeline = redis.pipeline();
+      pipeline.hmget(this.key('file', 'terms'), ...fields);
+      pipeline.zmscore(this.key('file', 'until'), ...fields);
+      const [terms, untils] = (await execAll(pipeline)) as [(string | null)[], (string | null)[]];
+      return terms.map((term, i) => (term === null ? null : { term, until: untils[i] == null ? null : Number(untils[i]) }));
+    });
+  }
+
+  trimFiles(limit: number): Promise<number> {
+    const keys = (['ids', 'terms', 'until', 'free'] as const).map((part) => this.key('file', part));
+    return this.link.run('trim', async (redis) => Number(await redis.eval(TRIM_SCRIPT, keys.length, ...keys, limit)));
+  }
+
+  private key(kind: InternedKind | 'file', part: 'ids' | 'terms' | 'seq' | 'until' | 'free'): string {
     return `${this.keyPrefix}{dict}:${kind}:${part}`;
   }
 }

@@ -51,6 +51,8 @@ export function scanBucket(layout: Layout, query: LookupQuery, bucket: number, b
 }
 
 export interface Found {
+  /** The bucket of the entry kept: its expiry bounds the lease of the entry's file term (dictionary.ts). */
+  bucket: number;
   entry: Entry;
   at: number;
   atAlt: number | undefined;
@@ -73,7 +75,7 @@ export function rank(query: LookupQuery, hits: readonly Hit[], extrasOf: (hit: H
     const key = `${at}:${entry.flags & Flag.callingRaw}:${entry.calling}:${entry.sourceId}:${entry.ingressId}`;
     const distance = Math.abs(timeMs - middle);
     const seen = best.get(key);
-    if (!seen || distance < seen.distance) best.set(key, { entry, at, atAlt, extras, distance });
+    if (!seen || distance < seen.distance) best.set(key, { bucket: hit.bucket, entry, at, atAlt, extras, distance });
   }
   return [...best.values()].sort((a, b) => a.distance - b.distance || a.at - b.at).slice(0, query.limit);
 }

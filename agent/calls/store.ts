@@ -17,10 +17,15 @@ export interface CallIndex {
   close(): Promise<void>;
 }
 
-/** A call index that can tell its size (the `hoptrace_call_index_entries` gauge). */
+/** A call index that can tell its size (the `hoptrace_call_index_entries` gauge) and keeps its dictionary trimmed. */
 export interface SizedCallIndex extends CallIndex {
   /** Entries held within retention; a DST-ambiguous call has two, and a replayed batch's calls count again. */
   size(): Promise<number>;
+  /**
+   * Drops the dictionary's evidence files whose calls are all past retention (a timer does it too), freeing
+   * their ids for new files; how many it dropped.
+   */
+  trimFiles(): Promise<number>;
 }
 
 /** The store could not be reached or refused the operation: retryable, never "no record". */

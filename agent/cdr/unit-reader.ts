@@ -82,7 +82,7 @@ export class UnitReader {
     const segment = parseSegment(this.o.format, ctx, bytes, f.read.line);
     const start = f.read.offset;
     for (let i = 0; i < segment.records.length; i++) {
-      (segment.records[i] as CallRecord).evidence = { file, offset: start + (segment.offsets[i] as number) };
+      (segment.records[i] as CallRecord).evidence = { file, offset: start + (segment.offsets[i] as number), fileKey: f.key };
     }
     f.read = { offset: start + bytes.length, line: segment.nextLine };
     this.o.metrics?.read(segment.records.length);

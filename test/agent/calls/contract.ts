@@ -7,7 +7,7 @@ import { layoutOf, shardOf } from '../../../agent/calls/layout.js';
 import type { CallRecord } from '../../../agent/calls/record.js';
 import { Registry } from 'prom-client';
 import { callIndexMetrics } from '../../../agent/calls/metrics.js';
-import type { CallIndex, SizedCallIndex } from '../../../agent/calls/store.js';
+import type { SizedCallIndex } from '../../../agent/calls/store.js';
 import { IdentityInfo, Ingress } from '../../../proto/messages.js';
 
 export interface ContractOptions {
@@ -40,7 +40,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function callIndexContract(name: string, make: MakeCallIndex): void {
   describe(`call index contract: ${name}`, () => {
-    const opened: CallIndex[] = [];
+    const opened: SizedCallIndex[] = [];
     const open = async (options: ContractOptions = DAY_OPTIONS) => {
       const index = await make(options);
       opened.push(index);
@@ -164,12 +164,45 @@ export function callIndexContract(name: string, make: MakeCallIndex): void {
 
     it('keeps where a CDR record was read (file and byte offset) as its evidence, and none for a SIP record', async () => {
       const index = await open();
-      const cdr = call({ source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC2.ACT', offset: 2 ** 32 + 1234 } });
-      const next = call({ at: T + 1, source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC2.ACT', offset: 0 } });
-      const other = call({ at: T + 2, source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC3.ACT', offset: 77 } });
-      const sip = call({ at: T + 3 });
-      await index.add([cdr, next, other, sip]);
-      expect(await index.lookup('+12025550143', T - 1000, T + 1000)).toEqual([cdr, next, other, sip]);
+      const cdr = call({ source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC2.ACT', offset: 2 ** 32 + 1234, fileKey: '2049:131' } });
+      const next = call({ at: T + 1, source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC2.ACT', offset: 0, fileKey: '2049:131' } });
+      // The same name, another file (a new one after rotation), and a record of a file whose identity is unknown.
+      const reused = call({ at: T + 2, source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC2.ACT', offset: 0, fileKey: '2049:18446744073709551615' } });
+      const other = call({ at: T + 3, source: 'cdr:ribbon', evidence: { file: '/var/log/sonus/sbx/evlog/1001AC3.ACT', offset: 77 } });
+      const sip = call({ at: T + 4 });
+      await index.add([cdr, next, reused, other, sip]);
+      expect(await index.lookup('+12025550143', T - 1000, T + 1000)).toEqual([cdr, next, reused, other, sip]);
+    });
+
+    it("drops a file's dictionary term once its calls are past retention, keeps recent ones, and never names a trimmed file for a new one", async () => {
+      const index = await open({ retentionDays: 1 / 86_400, bucketSec: 1 });
+      const cdr = (name: string, called: string) =>
+        call({ at: Date.now(), called, source: 'cdr:ribbon', evidence: { file: `/var/cdr/${name}.ACT`, offset: 10, fileKey: '2049:7' } });
+      const found = (r: CallRecord) => index.lookup(r.called, r.at - 1000, r.at + 1000);
+      const old = cdr('old', '+12025550101');
+      await index.add([old]);
+      // The lookup caches the file's term in this process's dictionary.
+      expect(await found(old)).toEqual([old]);
+      // The bucket of `old` ends within 1 s and is kept 1 s more.
+      await sleep(Math.ceil(old.at / 1000) * 1000 + 1000 - Date.now() + 100);
+      const recent = cdr('recent', '+12025550102');
+      await index.add([recent]);
+      await index.trimFiles();
+      expect(await found(old)).toEqual([]);
+      expect(await found(recent)).toEqual([recent]);
+      // Files leased after the trim take the old file's id: each is read back as itself.
+      const fresh = ['a', 'b', 'c'].map((name, i) => cdr(name, `+1202555011${i}`));
+      await index.add(fresh);
+      for (const r of [recent, ...fresh]) expect(await found(r)).toEqual([r]);
+      expect(await index.trimFiles()).toBe(0);
+    });
+
+    it('rejects an evidence file identity that is not <dev>:<ino> and writes nothing', async () => {
+      const index = await open();
+      await expect(index.add([call({ evidence: { file: '/var/cdr/a.ACT', offset: 0, fileKey: 'inode 7' } })])).rejects.toThrow(
+        new CallIndexInputError('records[0].evidence.fileKey', 'must be <dev>:<ino> (got "inode 7")'),
+      );
+      expect(await index.lookup('+12025550143', T - 1000, T + 1000)).toEqual([]);
     });
 
     it('returns the same record added twice (a replayed batch) once, but the same call from two sources twice', async () => {

@@ -16,6 +16,16 @@ function store(next: number): TermStore & { interned: string[] } {
     async resolve(_kind: TermKind, ids: readonly number[]) {
       return ids.map(() => null);
     },
+    async leaseFiles(terms: readonly string[], until: readonly number[]) {
+      interned.push(...terms);
+      return terms.map((_, i) => ({ id: next++, until: until[i] as number }));
+    },
+    async resolveFiles(ids: readonly number[]) {
+      return ids.map(() => null);
+    },
+    async trimFiles() {
+      return 0;
+    },
   };
 }
 
@@ -49,5 +59,76 @@ describe('call index dictionary', () => {
     expect(dictionary.cachedId('source', 'sip')).toBeUndefined();
     expect(dictionary.generation).not.toBe(generation);
     expect(() => dictionary.id('source', 'sip')).toThrow(StoreUnavailableError);
+  });
+});
+
+/** A file store whose leases the test sets: id → term and lease end, as another agent may have changed them. */
+function fileStore(): TermStore & { files: Map<number, { term: string; until: number }>; leased: string[] } {
+  const files = new Map<number, { term: string; until: number }>();
+  const leased: string[] = [];
+  let next = 1;
+  return {
+    files,
+    leased,
+    async intern() {
+      return [];
+    },
+    async resolve() {
+      return [];
+    },
+    async leaseFiles(terms: readonly string[], until: readonly number[]) {
+      leased.push(...terms);
+      return terms.map((term, i) => {
+        const found = [...files].find(([, f]) => f.term === term);
+        const id = found?.[0] ?? next++;
+        const lease = { term, until: Math.max(found?.[1].until ?? 0, until[i] as number) };
+        files.set(id, lease);
+        return { id, until: lease.until };
+      });
+    },
+    async resolveFiles(ids: readonly number[]) {
+      return ids.map((id) => files.get(id) ?? null);
+    },
+    async trimFiles() {
+      return 0;
+    },
+  };
+}
+
+describe('call index dictionary: evidence files', () => {
+  it('leases a file id from the store once, and again only when a batch needs the term kept longer', async () => {
+    const backing = fileStore();
+    const dictionary = new Dictionary(backing);
+    expect(await dictionary.leaseFiles(['/cdr/a', '/cdr/b'], [5000, 5000])).toEqual([1, 2]);
+    expect(await dictionary.leaseFiles(['/cdr/a'], [4000])).toEqual([1]);
+    expect(backing.leased).toEqual(['/cdr/a', '/cdr/b']);
+    expect(await dictionary.leaseFiles(['/cdr/a'], [9000])).toEqual([1]);
+    expect(backing.leased).toEqual(['/cdr/a', '/cdr/b', '/cdr/a']);
+  });
+
+  it("names a file id by its cached term only for entries its lease covers: a later one may be another file's, after a trim", async () => {
+    const backing = fileStore();
+    const dictionary = new Dictionary(backing);
+    await dictionary.leaseFiles(['/cdr/old'], [5000]);
+    await dictionary.recallFiles([1], [5000]);
+    expect(dictionary.fileTerm(1, 5000)).toBe('/cdr/old');
+    // Another agent trimmed /cdr/old and leased its id to /cdr/new for a later bucket.
+    backing.files.set(1, { term: '/cdr/new', until: 9000 });
+    expect(() => dictionary.fileTerm(1, 9000)).toThrow(StoreUnavailableError);
+    await dictionary.recallFiles([1], [9000]);
+    expect(dictionary.fileTerm(1, 9000)).toBe('/cdr/new');
+    // And this process, which cached /cdr/old → 1, leases /cdr/old anew for a later bucket rather than writing 1.
+    backing.files.delete(1);
+    backing.files.set(7, { term: '/cdr/new', until: 9000 });
+    expect(await dictionary.leaseFiles(['/cdr/old'], [9000])).toEqual([2]);
+  });
+
+  it('drops cached file terms whose lease ended when it trims', async () => {
+    const backing = fileStore();
+    const dictionary = new Dictionary(backing);
+    await dictionary.leaseFiles(['/cdr/a', '/cdr/b'], [1000, 3000]);
+    await dictionary.trimFiles(2000);
+    expect(() => dictionary.fileTerm(1, 1000)).toThrow(StoreUnavailableError);
+    expect(dictionary.fileTerm(2, 3000)).toBe('/cdr/b');
   });
 });

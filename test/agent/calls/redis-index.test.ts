@@ -91,6 +91,39 @@ describe('redis call index: keys', () => {
     }
   });
 
+  it('leases file terms in a sorted set under {dict}, trims those past retention with both hash entries, and gives their ids again', async () => {
+    const keyPrefix = nextPrefix();
+    const index = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 1 / 86_400, bucketSec: 1 });
+    const dict = (part: string) => `${keyPrefix}{dict}:file:${part}`;
+    const cdr = (name: string, called: string) => call({ at: Date.now(), called, source: 'cdr:acme', evidence: { file: `/var/cdr/${name}.csv`, offset: 0, fileKey: '64768:12' } });
+    try {
+      const old = cdr('old', '+12025550101');
+      await index.add([old]);
+      const bucket = Math.floor(old.at / 1000);
+      const expiresAt = (bucket + 1) * 1000 + 1000;
+      expect(await admin.zrange(dict('until'), '0', '-1', 'WITHSCORES')).toEqual(['1', String(expiresAt)]);
+      const oldKey = `${keyPrefix}{${shardOf(layoutOf({ retentionDays: 1, bucketSec: 1 }), old.called)}}:${bucket}`;
+      expect(await admin.exists(oldKey)).toBe(1);
+      await sleep(expiresAt - Date.now() + 100);
+      const recent = cdr('recent', '+12025550102');
+      await index.add([recent]);
+      await index.trimFiles();
+      // Its calls were gone already: the bucket keys expired before the term was trimmed.
+      expect(await admin.exists(oldKey)).toBe(0);
+      expect(await admin.hkeys(dict('ids'))).toEqual(['/var/cdr/recent.csv\u000064768:12']);
+      expect(await admin.hvals(dict('terms'))).toEqual(['/var/cdr/recent.csv\u000064768:12']);
+      expect(await admin.zcard(dict('until'))).toBe(1);
+      // Three new files take the freed id and one more: ids stay as few as the files within retention.
+      const fresh = ['a', 'b', 'c'].map((name, i) => cdr(name, `+1202555011${i}`));
+      await index.add(fresh);
+      expect(Number(await admin.get(dict('seq')))).toBe(4);
+      expect((await admin.hvals(dict('ids'))).map(Number).sort()).toEqual([1, 2, 3, 4]);
+      for (const r of [recent, ...fresh]) expect(await index.lookup(r.called, r.at - 1000, r.at + 1000)).toEqual([r]);
+    } finally {
+      await index.close();
+    }
+  });
+
   it('lets a second agent instance on the same Redis read what the first indexed, ingress included', async () => {
     const keyPrefix = nextPrefix();
     const writer = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 30, bucketSec: 3600 });

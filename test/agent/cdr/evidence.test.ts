@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
@@ -9,6 +9,7 @@ import { createMemoryCallIndex } from '../../../agent/calls/memory-index.js';
 import type { CallRecord } from '../../../agent/calls/record.js';
 import { MemoryCheckpointStore } from '../../../agent/cdr/checkpoints.js';
 import { cdrEvidence, readEvidence } from '../../../agent/cdr/evidence.js';
+import { fileKey } from '../../../agent/cdr/identity.js';
 import { metaswitch } from '../../../agent/cdr/metaswitch.js';
 import { startCdrTailer, type CdrSourceSettings, type CdrTailer } from '../../../agent/cdr/tailer.js';
 import { IngressMap } from '../../../agent/ingress.js';
@@ -23,19 +24,27 @@ afterAll(removeTempDirs);
 
 const sha256 = (text: string) => createHash('sha256').update(Buffer.from(text, 'latin1')).digest('hex');
 
-/** Reads `files` of a kamailio source through a tailer into a memory index; the records of calls 0..count-1. */
+/**
+ * Reads `files` of a kamailio source through a tailer into a memory index; the records of calls 0..count-1, read
+ * back from the index. The tailer is stopped then: what a test does to the files after is rotation, not input.
+ */
 async function indexed(dir: string, count: number): Promise<{ source: CdrSourceSettings; records: CallRecord[] }> {
   const source: CdrSourceSettings = { format: 'kamailio', dir, zone: 'UTC', options: {} };
   const index = createMemoryCallIndex({ retentionDays: 30, bucketSec: 3600 });
-  running.push(startCdrTailer({ source, index, checkpoints: new MemoryCheckpointStore(), log: pino({ level: 'silent' }), tuning: TEST_TUNING }));
+  const tailer = startCdrTailer({ source, index, checkpoints: new MemoryCheckpointStore(), log: pino({ level: 'silent' }), tuning: TEST_TUNING });
+  running.push(tailer);
   const records: CallRecord[] = [];
   await waitUntil('every call is indexed', async () => {
     records.length = 0;
     for (let i = 0; i < count; i++) records.push(...(await index.lookup(called(i), atOf(i) - 2000, atOf(i) + 2000)));
     return records.length === count;
   });
+  running.splice(running.indexOf(tailer), 1);
+  await tailer.stop();
   return { source, records };
 }
+
+const identity = (file: string) => fileKey(statSync(file, { bigint: true }));
 
 describe('CDR evidence', () => {
   it('keeps the file and byte offset of each record, and reads back its raw line, verified, with its sha256', async () => {
@@ -48,7 +57,7 @@ describe('CDR evidence', () => {
     const text = readFileSync(file, 'latin1');
     for (const [i, r] of records.entries()) {
       const line = kamailioLine(i).slice(0, -1);
-      expect(r.evidence).toEqual({ file, offset: text.indexOf(line) });
+      expect(r.evidence).toEqual({ file, offset: text.indexOf(line), fileKey: identity(file) });
       expect(await readEvidence(r, [source])).toEqual({ file, offset: text.indexOf(line), sha256: sha256(line), text: line, verified: true });
     }
   });
@@ -62,7 +71,11 @@ describe('CDR evidence', () => {
     writeFileSync(file, kamailioLine(1) + kamailioLine(0));
     expect(await readEvidence(first, [source])).toMatchObject({ verified: false });
     unlinkSync(file);
-    expect(await readEvidence(second, [source])).toEqual({ file, offset: second.evidence?.offset, missing: 'the file is gone (rotated away or deleted)' });
+    expect(await readEvidence(second, [source])).toEqual({
+      file,
+      offset: second.evidence?.offset,
+      missing: 'the file is gone (rotated away or deleted), and no rotated name in its directory holds the call',
+    });
     expect(await readEvidence(first, [])).toMatchObject({ missing: 'no configured CDR source reads this file' });
     expect(await readEvidence({ ...first, evidence: undefined }, [source])).toBeUndefined();
   });
@@ -100,5 +113,73 @@ describe('CDR evidence', () => {
     expect(await answer(undefined)).toEqual({ file: 'kamailio.log', offset: 0, sha256: sha256(line), verified: true });
     expect(await answer('line')).toEqual({ file: 'kamailio.log', offset: 0, sha256: sha256(line), verified: true, line });
     expect(await answer('none')).toBeUndefined();
+  });
+  it('finds a file rotated to another name in its directory, verified there, and answers with where it is now', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'kamailio.log');
+    writeFileSync(file, kamailioLine(0) + kamailioLine(1));
+    const { source, records } = await indexed(dir, 2);
+    const second = records[1] as CallRecord;
+    renameSync(file, `${file}.1`);
+    const line = kamailioLine(1).slice(0, -1);
+    const found = { file: `${file}.1`, offset: kamailioLine(0).length, sha256: sha256(line), text: line, verified: true, indexedAs: file };
+    expect(await readEvidence(second, [source])).toEqual(found);
+    // A record indexed before identities were kept is found by its content alone.
+    expect(await readEvidence({ ...second, evidence: { file, offset: found.offset } }, [source])).toEqual(found);
+    const q: HopQuery = {
+      queryId: 'q1', tracebackId: 't1', askedBy: null, deadline: new Date(Date.now() + 60_000).toISOString(),
+      call: { calling: '+13125550117', called: called(1), at: new Date(atOf(1)).toISOString(), windowSec: 120 },
+    };
+    const evidence = await cdrEvidence([second], [source], 'hash');
+    const match = answerQuery(q, { ok: true, records: [second], evidence }, { provider: 'p1', now: Date.now(), ingress: new IngressMap([]) }).matches[0] as EvidencedMatch;
+    expect(match.evidence).toEqual({ file: 'kamailio.log.1', indexedAs: 'kamailio.log', offset: found.offset, sha256: sha256(line), verified: true });
+  });
+
+  it('finds a rotated file that was compressed since, at its offset in the decompressed content', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'kamailio.log');
+    writeFileSync(file, kamailioLine(0) + kamailioLine(1) + kamailioLine(2));
+    const { source, records } = await indexed(dir, 3);
+    writeFileSync(`${file}-20261128.gz`, gzipSync(readFileSync(file)));
+    unlinkSync(file);
+    writeFileSync(`${file}.1.gz`, gzipSync('an unrelated file sharing the name\n'));
+    expect(await readEvidence(records[2] as CallRecord, [source])).toMatchObject({
+      file: `${file}-20261128.gz`,
+      offset: kamailioLine(0).length + kamailioLine(1).length,
+      text: kamailioLine(2).slice(0, -1),
+      verified: true,
+      indexedAs: file,
+    });
+  });
+
+  it("never takes a new file at the old name for the one read: finds the rotated one, or says the name holds another file", async () => {
+    const dir = tempDir();
+    const file = join(dir, 'kamailio.log');
+    const content = kamailioLine(0) + kamailioLine(1);
+    writeFileSync(file, content);
+    const { source, records } = await indexed(dir, 2);
+    const first = records[0] as CallRecord;
+    // Rotated, and a new file with the very same bytes at the name: the evidence is the file that was read.
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, content);
+    expect(await readEvidence(first, [source])).toMatchObject({ file: `${file}.1`, verified: true, indexedAs: file });
+    // The rotated one deleted: the new file's line is not reported, though it parses to the same call.
+    unlinkSync(`${file}.1`);
+    expect(await readEvidence(first, [source])).toEqual({
+      file,
+      offset: 0,
+      missing: 'another file has its name now (rotated or replaced), and no rotated name in its directory holds the call',
+    });
+  });
+
+  it('finds the copy a copytruncate rotation made when the file itself was truncated and written again', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'kamailio.log');
+    writeFileSync(file, kamailioLine(0) + kamailioLine(1));
+    const { source, records } = await indexed(dir, 2);
+    copyFileSync(file, `${file}.1`);
+    truncateSync(file, 0);
+    appendFileSync(file, kamailioLine(5) + kamailioLine(6));
+    expect(await readEvidence(records[1] as CallRecord, [source])).toMatchObject({ file: `${file}.1`, text: kamailioLine(1).slice(0, -1), verified: true });
   });
 });
