@@ -51,14 +51,13 @@ export function documentReader<S extends z.ZodType>(
       return { records, errors, offsets };
     }
     const { slices, problems } = elements(text, element);
-    // Slices come in document order: each is found after the last, its byte offset counted on from there.
+    // Slices come in document order: each one's byte offset is counted on from the last one's.
     let char = 0;
     let byte = 0;
     for (const slice of slices) {
-      const at = text.indexOf(slice.text, char);
-      byte += Buffer.byteLength(text.slice(char, at), 'utf8');
-      char = at;
-      const tree = parseXml(slice.text, slice.line);
+      byte += Buffer.byteLength(text.slice(char, slice.at), 'utf8');
+      char = slice.at;
+      const tree = parseXml(text, slice.line, slice.at, slice.at + slice.text.length);
       const fields = tree instanceof XmlProblem ? tree.reason : read(tree[element], options, ctx, slice.line);
       const line = tree instanceof XmlProblem ? tree.line : slice.line;
       if (fields === null) continue;

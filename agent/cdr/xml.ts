@@ -1,11 +1,14 @@
 /**
- * XML CDR documents (BroadWorks, Metaswitch, FreeSWITCH mod_xml_cdr) with fast-xml-parser. A file of many
+ * XML CDR documents (BroadWorks, Metaswitch, FreeSWITCH mod_xml_cdr): plain records by xml-tree.ts's strict
+ * reader, anything else — and every error's wording — by fast-xml-parser, into the same tree. A file of many
  * records is cut into its record elements first, so each error carries the record's line number and one bad
  * record does not cost the others. Values stay strings: '0763…' must keep its leading zero.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { readTree } from './xml-tree.js';
 
-const parser = new XMLParser({
+/** fast-xml-parser's options: the tree xml-tree.ts reproduces. */
+export const xmlParserOptions = {
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
   // `xsi:type` → `@_type`: Metaswitch's party type is the only prefixed attribute the formats read.
@@ -15,12 +18,15 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-});
+} as const;
+const parser = new XMLParser(xmlParserOptions);
 
 export interface XmlSlice {
   text: string;
   /** 1-based line of the element's start tag in the whole text. */
   line: number;
+  /** Index of the start tag in the whole text. */
+  at: number;
 }
 
 export class XmlProblem {
@@ -55,7 +61,7 @@ export function elements(text: string, name: string): { slices: XmlSlice[]; prob
     counted = pos;
     const tagEnd = text.indexOf('>', pos);
     if (tagEnd >= 0 && text.charCodeAt(tagEnd - 1) === 47) {
-      slices.push({ text: text.slice(pos, tagEnd + 1), line });
+      slices.push({ text: text.slice(pos, tagEnd + 1), line, at: pos });
       pos = text.indexOf(open, tagEnd + 1);
       continue;
     }
@@ -64,7 +70,7 @@ export function elements(text: string, name: string): { slices: XmlSlice[]; prob
       problems.push(new XmlProblem(line, `<${name}> is not closed (file cut short?)`, text.slice(pos, pos + 200)));
       break;
     }
-    slices.push({ text: text.slice(pos, end + close.length), line });
+    slices.push({ text: text.slice(pos, end + close.length), line, at: pos });
     pos = text.indexOf(open, end + close.length);
   }
   return { slices, problems };
@@ -80,8 +86,15 @@ function countLines(text: string, from: number, to: number): number {
   return n;
 }
 
-/** A parsed element tree, or a problem whose line numbers count from `firstLine` (where `text` starts). */
-export function parseXml(text: string, firstLine = 1): XmlNode | XmlProblem {
+/**
+ * The parsed element tree of `whole[from, to)`, or a problem whose line numbers count from `firstLine` (where
+ * the range starts).
+ */
+export function parseXml(whole: string, firstLine = 1, from = 0, to = whole.length): XmlNode | XmlProblem {
+  // The plain records writers emit take the fast reader; the rest, and every error, fast-xml-parser.
+  const fast = readTree(whole, from, to);
+  if (fast !== undefined) return fast;
+  const text = from === 0 && to === whole.length ? whole : whole.slice(from, to);
   const valid = XMLValidator.validate(text);
   if (valid === true) {
     // The validator passes what the parser still refuses (more nesting than its limit, entity expansion
