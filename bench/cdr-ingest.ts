@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/cdr-ingest.ts [records] [format]   (default 200,000 per format; every format, or the one named)
  *
- * For each format a file of `records` synthetic lines (distinct called numbers, times of the last day) is
+ * For each format a file of `records` synthetic records (distinct called numbers, times of the last day) is
  * written to a temporary directory, and a CDR tailer reads it into the Redis call index on a private
  * redis-server, with its checkpoints in the same Redis: the time from the tailer's start until the index has
  * acknowledged the last record ("tailer e2e"). Then its parts alone, to name the bottleneck: parse only (the
@@ -40,7 +40,11 @@ const START_MS = Date.now() - DAY_MS;
 interface Case {
   source: Omit<CdrSourceSettings, 'dir'>;
   file: string;
+  /** Record i: a line, or an XML record element. */
   line(i: number): string;
+  /** What an XML file holds before its first record and after its last. */
+  head?: string;
+  tail?: string;
 }
 
 const calledDigits = (i: number) => String(2_022_000_000 + ((i * 7919) % 7_000_000));
@@ -67,9 +71,44 @@ function kamailioLine(i: number): string {
   );
 }
 
+/** An XML fixture's first record element that names `called`, and what comes before and after its records. */
+function xmlRecord(file: string, element: string, called: string): { record: string; head: string; tail: string } {
+  const xml = readFileSync(new URL(`../test/fixtures/cdr/${file}`, import.meta.url), 'utf8');
+  const close = `</${element}>`;
+  const first = xml.indexOf(`<${element}`);
+  let at = first;
+  while (!xml.slice(at, xml.indexOf(close, at)).includes(called)) at = xml.indexOf(`<${element}`, at + 1);
+  const record = xml.slice(at, xml.indexOf(close, at) + close.length);
+  return { record, head: xml.slice(0, first), tail: `\n${xml.slice(xml.lastIndexOf(close) + close.length).trimStart()}` };
+}
+
+/** A Metaswitch CFS Call of the fixture, its called number and seize time (epoch ms) varied. */
+function metaswitchCase(): Case {
+  const { record, head, tail } = xmlRecord('metaswitch/cfs-billing-0000169.xml', 'Call', '2025550143');
+  const seize = /<IcSeizeTime>(\d+)<\/IcSeizeTime>/.exec(record)?.[1] as string;
+  const line = (i: number) => `\t\t${record.replaceAll('2025550143', calledDigits(i)).replaceAll(seize, String(timeOf(i)))}\n`;
+  return { source: { format: 'metaswitch', zone: 'UTC', options: {} }, file: 'cfs-billing-0000170.xml', line, head, tail };
+}
+
+/** A BroadWorks Normal cdrData of the fixture, its called number and start time (UTC) varied. */
+function broadworksCase(): Case {
+  const { record, head, tail } = xmlRecord('broadworks-xml/BW-CDR-20260101000000-2-SP1.xml', 'cdrData', '<type>Normal</type>');
+  const start = /<startTime>([\d.]+)<\/startTime>/.exec(record)?.[1] as string;
+  const zone = /<userTimeZone>([^<]+)<\/userTimeZone>/.exec(record)?.[1] as string;
+  const utc = record.replaceAll(`<userTimeZone>${zone}</userTimeZone>`, '<userTimeZone>0+000000</userTimeZone>');
+  const line = (i: number) => {
+    const w = wallClock(timeOf(i), 'UTC');
+    const stamp = `${w.year}${twoDigits(w.month)}${twoDigits(w.day)}${twoDigits(w.hour)}${twoDigits(w.minute)}${twoDigits(w.second)}.${String(i % 1000).padStart(3, '0')}`;
+    return `  ${utc.replaceAll('2025550143', calledDigits(i)).replace(`<startTime>${start}</startTime>`, `<startTime>${stamp}</startTime>`)}\n`;
+  };
+  return { source: { format: 'broadworks-xml', zone: 'UTC', options: {} }, file: 'BW-CDR-20260102000000-2-SP1.xml', line, head, tail };
+}
+
 const CASES: Case[] = [
   { source: { format: 'kamailio', zone: 'UTC', options: {} }, file: 'kamailio.log', line: kamailioLine },
   { source: { format: 'ribbon', zone: 'America/New_York', options: { nodeZones: { CST: 'America/Chicago' } } }, file: 'sbc01.ACT', line: ribbonLine() },
+  metaswitchCase(),
+  broadworksCase(),
 ];
 
 interface Rate {
@@ -124,6 +163,7 @@ function parseAll(c: Case, bytes: Buffer, take: (records: CallRecord[]) => void)
   for (let at = 0; at < bytes.length; ) {
     const chunk = bytes.subarray(at, at + DEFAULT_TUNING.chunkBytes);
     const end = unitEnd(format, chunk);
+    if (end === 0) break; // an XML file's tail: no record ends in it
     const segment = parseSegment(format, ctx, chunk.subarray(0, end), line);
     if (segment.errors.length > 0) throw new Error(segment.errors[0]?.message);
     take(segment.records);
@@ -146,7 +186,7 @@ async function indexOnly(server: RedisServer, redis: Redis, records: readonly Ca
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
 const row = (format: string, what: string, r: Rate) =>
   console.log(
-    `${format.padEnd(9)} ${what.padEnd(16)} ${fmt(r.records / r.wallS)} ${fmt(r.records / r.cpuS)}   ${r.wallS.toFixed(2).padStart(6)} ${r.cpuS.toFixed(2).padStart(6)} ${r.redisCpuS.toFixed(2).padStart(7)}`,
+    `${format.padEnd(14)} ${what.padEnd(16)} ${fmt(r.records / r.wallS)} ${fmt(r.records / r.cpuS)}   ${r.wallS.toFixed(2).padStart(6)} ${r.cpuS.toFixed(2).padStart(6)} ${r.redisCpuS.toFixed(2).padStart(7)}`,
   );
 
 const server = await startRedis();
@@ -154,11 +194,12 @@ const redis = new Redis(server.url);
 const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-cdr-'));
 try {
   console.log(`node ${process.version}, ${RECORDS.toLocaleString('en-US')} records per format, batches of ${DEFAULT_TUNING.batchRecords}`);
-  console.log('format    stage              rec/wall-s rec/cpu-s   wall-s  cpu-s redis-s');
+  console.log('format         stage              rec/wall-s rec/cpu-s   wall-s  cpu-s redis-s');
   for (const c of CASES.filter((x) => ONLY === undefined || x.source.format === ONLY)) {
     const caseDir = join(dir, c.source.format);
-    const text: string[] = [];
+    const text: string[] = [c.head ?? ''];
     for (let i = 0; i < RECORDS; i++) text.push(c.line(i));
+    text.push(c.tail ?? '');
     const bytes = Buffer.from(text.join(''), 'latin1');
     text.length = 0;
     mkdirSync(caseDir);
@@ -173,7 +214,7 @@ try {
     row(c.source.format, 'index only', await indexOnly(server, redis, records));
     records.length = 0;
     row(c.source.format, 'tailer e2e', await ingest(server, redis, c, caseDir, 'redis'));
-    console.log(`${''.padEnd(9)} ${Math.round(bytes.length / RECORDS)} bytes per line`);
+    console.log(`${''.padEnd(14)} ${Math.round(bytes.length / RECORDS)} bytes per record`);
   }
 } finally {
   redis.disconnect();

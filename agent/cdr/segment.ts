@@ -85,20 +85,41 @@ function windowEnd(bytes: Buffer, from: number): number {
 
 function parseXml(format: CdrFormat, ctx: CdrContext, bytes: Buffer, firstLine: number): Segment {
   const parseDocument = format.parseDocument as NonNullable<CdrFormat['parseDocument']>;
-  const { records, errors, offsets } = parseDocument(bytes.toString('utf8'), ctx);
-  // The format counts lines from the segment's start; the file's lines go on from `firstLine`.
-  const shift = firstLine - 1;
-  return {
-    records,
-    lines: records.map(() => firstLine),
-    offsets,
-    errors: shift === 0 ? errors : errors.map((e) => new CdrLineError(e.file, e.line + shift, e.reason, e.text)),
-    nextLine: firstLine + countLf(bytes),
-  };
+  const records: CallRecord[] = [];
+  const lines: number[] = [];
+  const offsets: number[] = [];
+  const errors: CdrLineError[] = [];
+  let line = firstLine;
+  // A window of whole record elements at a time, as for lines (WINDOW); a document format is one window.
+  const close = format.framing === 'xml-record' ? Buffer.from(`</${format.recordElement}>`) : undefined;
+  for (let from = 0; from < bytes.length; ) {
+    const to = close === undefined ? bytes.length : xmlWindowEnd(bytes, from, close);
+    const window = parseDocument(bytes.toString('utf8', from, to), ctx);
+    for (let i = 0; i < window.records.length; i++) {
+      records.push(window.records[i] as CallRecord);
+      lines.push(line);
+      offsets.push(from + (window.offsets[i] as number));
+    }
+    // The format counts lines from the window's start; the file's lines go on from `line`.
+    const shift = line - 1;
+    for (const e of window.errors) errors.push(shift === 0 ? e : new CdrLineError(e.file, e.line + shift, e.reason, e.text));
+    line += countLf(bytes, from, to);
+    from = to;
+  }
+  return { records, lines, offsets, errors, nextLine: line };
 }
 
-export function countLf(bytes: Buffer): number {
+/** The end of the last record element that ends within WINDOW bytes from `from` (or of the one long one there). */
+function xmlWindowEnd(bytes: Buffer, from: number, close: Buffer): number {
+  if (bytes.length - from <= WINDOW) return bytes.length;
+  const last = bytes.lastIndexOf(close, from + WINDOW - close.length);
+  if (last >= from) return last + close.length;
+  const next = bytes.indexOf(close, from + WINDOW);
+  return next < 0 ? bytes.length : next + close.length;
+}
+
+export function countLf(bytes: Buffer, from = 0, to = bytes.length): number {
   let n = 0;
-  for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) n++;
+  for (let i = bytes.indexOf(LF, from); i >= 0 && i < to; i = bytes.indexOf(LF, i + 1)) n++;
   return n;
 }

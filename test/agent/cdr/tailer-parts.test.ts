@@ -96,6 +96,24 @@ describe('units and segments', () => {
     expect(segment.errors.map((e) => [e.line, e.reason])).toEqual([[1041, 'record has 1 fields, expected at least 6']]);
     expect(segment.nextLine).toBe(41 + 2000);
   });
+
+  it('reads XML record elements across decoding windows: byte offsets of each element, lines of errors in the file', () => {
+    // 1,000 elements of ~400 bytes (more than one 64 kB window), one broken, and a multi-byte name in one.
+    const calls = Array.from({ length: 1000 }, (_, i) => metaswitchCall(i));
+    calls[700] = (calls[700] as string).replace('</RoutingInfo>', '</Routing>');
+    calls[10] = (calls[10] as string).replace('Carrier A', 'Carrièr Ä');
+    const bytes = Buffer.from(METASWITCH_HEADER + calls.join(''));
+    const segment = parseSegment(metaswitch, { file: '/cdr/b.xml', zone: 'UTC', options: {} }, bytes, 7);
+    expect(segment.records).toHaveLength(999);
+    // Each offset is where the record's element starts in the bytes, past the multi-byte characters before it.
+    segment.offsets.forEach((offset) => expect(bytes.toString('utf8', offset, offset + 40)).toMatch(/^<Call seqnum="(\d+)"/));
+    expect(segment.records[800]).toMatchObject({ called: called(801), at: atOf(801) });
+    expect(bytes.toString('utf8', segment.offsets[800], segment.offsets[800]! + 20)).toBe('<Call seqnum="801" c');
+    // The header's two lines, then one element per line: element 700 is on line 7 + 2 + 700.
+    expect(segment.errors.map((e) => e.line)).toEqual([709]);
+    expect(segment.errors[0]?.reason).toContain("Expected closing tag 'RoutingInfo'");
+    expect(segment.nextLine).toBe(7 + 2 + 1000);
+  });
 });
 
 describe('reading a file in chunks', () => {
