@@ -6,40 +6,38 @@ import { z } from 'zod';
 import { StartTimeIs, broadworksCall } from './broadworks.js';
 import type { CdrFormat } from './format.js';
 import { documentReader } from './reader.js';
-import { child, textOf } from './xml.js';
+import { xmlFields } from './xml-paths.js';
 
 const Options = z.strictObject({ startTimeIs: StartTimeIs });
 
 const RECORD = 'cdrData';
+
+/** What the format reads of a cdrData: readTree builds only these. */
+export const broadworksXmlFields = xmlFields(RECORD, {
+  type: 'headerModule/type',
+  direction: 'basicModule/direction',
+  calling: 'basicModule/callingNumber',
+  presentation: 'basicModule/callingPresentationIndicator',
+  called: 'basicModule/calledNumber',
+  startTime: 'basicModule/startTime',
+  userTimeZone: 'basicModule/userTimeZone',
+  route: 'ipModule/route',
+  networkCallId: 'ipModule/networkCallID',
+  accessDevice: 'ipModule/accessDeviceAddress',
+  trunkGroupName: 'centrexModule/trunkGroupName',
+});
 
 export const broadworksXml: CdrFormat = {
   name: 'broadworks-xml',
   framing: 'xml-record',
   recordElement: RECORD,
   options: Options,
-  parseDocument: documentReader('broadworks-xml', Options, RECORD, (cdr, o) => {
-    const basic = child(cdr, 'basicModule');
-    const ip = child(cdr, 'ipModule');
-    return broadworksCall(
-      {
-        type: textOf(child(cdr, 'headerModule', 'type')),
-        direction: textOf(child(basic, 'direction')),
-        calling: textOf(child(basic, 'callingNumber')),
-        presentation: textOf(child(basic, 'callingPresentationIndicator')),
-        called: textOf(child(basic, 'calledNumber')),
-        startTime: textOf(child(basic, 'startTime')),
-        userTimeZone: textOf(child(basic, 'userTimeZone')),
-        route: textOf(child(ip, 'route')),
-        networkCallId: textOf(child(ip, 'networkCallID')),
-        accessDevice: textOf(child(ip, 'accessDeviceAddress')),
-        trunkGroupName: textOf(child(cdr, 'centrexModule', 'trunkGroupName')),
-      },
-      {
-        called: 'basicModule/calledNumber',
-        startTime: 'basicModule/startTime',
-        userTimeZone: 'basicModule/userTimeZone',
-      },
+  parseDocument: documentReader('broadworks-xml', Options, RECORD, broadworksXmlFields.wanted, (cdr, o) =>
+    broadworksCall(
+      broadworksXmlFields.read(cdr),
+      // Errors name the field by its path: basicModule/startTime.
+      broadworksXmlFields.path,
       o.startTimeIs,
-    );
-  }),
+    ),
+  ),
 };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { CdrFormat } from './format.js';
 import { freeswitchCall } from './freeswitch.js';
 import { documentReader } from './reader.js';
+import { wantedPaths } from './xml-paths.js';
 import { attrOf, child, textOf, type XmlNode } from './xml.js';
 
 const Options = z.strictObject({});
@@ -14,11 +15,22 @@ const Options = z.strictObject({});
 /** Read from the caller profile when it has them: they are the values before any dialplan rewrite. */
 const PROFILE_FIRST: ReadonlySet<string> = new Set(['caller_id_number', 'destination_number', 'network_addr', 'uuid']);
 
+const RECORD = 'cdr';
+const PROFILE_INDEX = 'profile_index';
+
+/** What the read below looks at: any variable (freeswitch.ts asks by name), the first caller profile. */
+export const freeswitchXmlWanted = wantedPaths(RECORD, [
+  'variables/*',
+  'channel_data/direction',
+  `callflow@${PROFILE_INDEX}`,
+  ...[...PROFILE_FIRST].map((name) => `callflow/caller_profile/${name}`),
+]);
+
 export const freeswitchXml: CdrFormat = {
   name: 'freeswitch-xml',
   framing: 'xml-document',
   options: Options,
-  parseDocument: documentReader('freeswitch-xml', Options, 'cdr', (cdr, _o, ctx) => {
+  parseDocument: documentReader('freeswitch-xml', Options, RECORD, freeswitchXmlWanted, (cdr, _o, ctx) => {
     const variables = child(cdr, 'variables');
     const profile = child(firstCallflow(cdr), 'caller_profile');
     const fromProfile = (name: string): string => (PROFILE_FIRST.has(name) ? textOf(child(profile, name)) : '');
@@ -38,7 +50,7 @@ export const freeswitchXml: CdrFormat = {
 function firstCallflow(cdr: unknown): unknown {
   const flows = cdr !== null && typeof cdr === 'object' ? (cdr as XmlNode)['callflow'] : undefined;
   if (!Array.isArray(flows)) return flows;
-  return flows.find((f) => attrOf(f, 'profile_index') === '1') ?? flows[flows.length - 1];
+  return flows.find((f) => attrOf(f, PROFILE_INDEX) === '1') ?? flows[flows.length - 1];
 }
 
 /** Percent-decoding to UTF-8 that never throws (decodeURIComponent does on a stray `%` or latin1 bytes). */

@@ -9,38 +9,47 @@ import type { NatureOfAddress } from './assemble.js';
 import { LINE_REALM, type CdrFormat } from './format.js';
 import { documentReader } from './reader.js';
 import { epoch } from './time-syntax.js';
-import { attrOf, child, textOf } from './xml.js';
+import { xmlFields } from './xml-paths.js';
 
 const Options = z.strictObject({});
 
 const RECORD = 'Call';
 const TRUNK_PARTY = 'NetworkTrunkPartyType';
 
+/** What the format reads of a Call: readTree builds only these. */
+export const metaswitchFields = xmlFields(RECORD, {
+  correlator: '@correlator',
+  seize: 'IcSeizeTime',
+  origType: 'OrigParty@type',
+  privacy: 'OrigParty@privacy',
+  calling: 'OrigParty/CallingPartyAddr',
+  callingType: 'OrigParty/CallingPartyAddr@type',
+  trunkName: 'OrigParty/TrunkGroup@trunkname',
+  sipCallId: 'OrigParty/SIPCallId',
+  called: 'RoutingInfo/RequestedAddr',
+  calledType: 'RoutingInfo/RequestedAddr@type',
+});
+
 export const metaswitch: CdrFormat = {
   name: 'metaswitch',
   framing: 'xml-record',
   recordElement: RECORD,
   options: Options,
-  parseDocument: documentReader('metaswitch', Options, RECORD, (call) => {
-    const seize = textOf(child(call, 'IcSeizeTime'));
-    const at = epoch(seize, 'ms');
-    if (at === null) return `IcSeizeTime: "${seize}" is not epoch milliseconds`;
-    const orig = child(call, 'OrigParty');
-    const callingAddr = child(orig, 'CallingPartyAddr');
-    const requested = child(call, 'RoutingInfo', 'RequestedAddr');
-    const trunk = attrOf(orig, 'type') === TRUNK_PARTY;
-    const sipCallId = textOf(child(orig, 'SIPCallId'));
+  parseDocument: documentReader('metaswitch', Options, RECORD, metaswitchFields.wanted, (call) => {
+    const f = metaswitchFields.read(call);
+    const at = epoch(f.seize, 'ms');
+    if (at === null) return `${metaswitchFields.path.seize}: "${f.seize}" is not epoch milliseconds`;
     return {
-      calling: textOf(callingAddr),
-      callingNoa: natureOfAddress(attrOf(callingAddr, 'type')),
-      withheld: attrOf(orig, 'privacy') === 'true',
-      called: textOf(requested),
-      calledNoa: natureOfAddress(attrOf(requested, 'type')),
-      calledLabel: 'RoutingInfo/RequestedAddr',
+      calling: f.calling,
+      callingNoa: natureOfAddress(f.callingType),
+      withheld: f.privacy === 'true',
+      called: f.called,
+      calledNoa: natureOfAddress(f.calledType),
+      calledLabel: metaswitchFields.path.called,
       time: { at },
-      ingress: trunk ? { trunkGroup: attrOf(child(orig, 'TrunkGroup'), 'trunkname') } : { realm: LINE_REALM },
+      ingress: f.origType === TRUNK_PARTY ? { trunkGroup: f.trunkName } : { realm: LINE_REALM },
       // The SIP Call-ID joins other sources' records of the call; the correlator joins this switch's legs.
-      callId: sipCallId !== '' ? sipCallId : attrOf(call, 'correlator'),
+      callId: f.sipCallId !== '' ? f.sipCallId : f.correlator,
     };
   }),
 };

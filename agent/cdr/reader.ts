@@ -8,6 +8,7 @@ import { callRecord, type CallFields } from './assemble.js';
 import { lineText } from './csv.js';
 import { CdrLineError, type CdrContext, type CdrFormat } from './format.js';
 import { optionsOf, OptionsProblem } from './options.js';
+import type { Wanted } from './xml-tree.js';
 import { elements, parseXml, XmlProblem } from './xml.js';
 
 /** The fields of one record; null for a record that is skipped (a START, a header row); or a reason. */
@@ -32,14 +33,15 @@ export function lineReader<S extends z.ZodType>(
 }
 
 /**
- * For XML formats: every `element` in the text is one record, read from its parsed tree. Lines in errors count
- * from the start of `text` (the element's start tag).
+ * For XML formats: every `element` in the text is one record, read from its parsed tree — of the `wanted` parts
+ * (xml-paths.ts). Lines in errors count from the start of `text` (the element's start tag).
  */
 export function documentReader<S extends z.ZodType>(
   format: string,
   schema: S,
   element: string,
-  read: Read<z.output<S>, unknown>,
+  wanted: Wanted,
+  read: (record: unknown, options: z.output<S>, ctx: CdrContext) => CallFields | null | string,
 ): NonNullable<CdrFormat['parseDocument']> {
   return (text, ctx) => {
     const records: CallRecord[] = [];
@@ -51,19 +53,23 @@ export function documentReader<S extends z.ZodType>(
       return { records, errors, offsets };
     }
     const { slices, problems } = elements(text, element);
-    // Slices come in document order: each one's byte offset is counted on from the last one's.
+    // Slices come in document order: each one's byte offset is counted on from the last one's (in ASCII text,
+    // the usual, it is the character offset).
+    const ascii = Buffer.byteLength(text, 'utf8') === text.length;
     let char = 0;
     let byte = 0;
     for (const slice of slices) {
-      byte += Buffer.byteLength(text.slice(char, slice.at), 'utf8');
+      if (ascii) byte = slice.at;
+      else byte += Buffer.byteLength(text.slice(char, slice.at), 'utf8');
       char = slice.at;
-      const tree = parseXml(text, slice.line, slice.at, slice.at + slice.text.length);
-      const fields = tree instanceof XmlProblem ? tree.reason : read(tree[element], options, ctx, slice.line);
-      const line = tree instanceof XmlProblem ? tree.line : slice.line;
+      const tree = parseXml(text, slice, slice.at, slice.end, wanted);
+      const fields = tree instanceof XmlProblem ? tree.reason : read(tree[element], options, ctx);
       if (fields === null) continue;
       const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.rules);
-      if (typeof record === 'string') errors.push(new CdrLineError(ctx.file, line, record, slice.text));
-      else {
+      if (typeof record === 'string') {
+        const line = tree instanceof XmlProblem ? tree.line : slice.line;
+        errors.push(new CdrLineError(ctx.file, line, record, slice.text));
+      } else {
         records.push(record);
         offsets.push(byte);
       }

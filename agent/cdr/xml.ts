@@ -5,7 +5,7 @@
  * record does not cost the others. Values stay strings: '0763…' must keep its leading zero.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { readTree } from './xml-tree.js';
+import { readTree, WHOLE, type Wanted } from './xml-tree.js';
 
 /** fast-xml-parser's options: the tree xml-tree.ts reproduces. */
 export const xmlParserOptions = {
@@ -22,11 +22,13 @@ export const xmlParserOptions = {
 const parser = new XMLParser(xmlParserOptions);
 
 export interface XmlSlice {
-  text: string;
+  readonly text: string;
   /** 1-based line of the element's start tag in the whole text. */
-  line: number;
+  readonly line: number;
   /** Index of the start tag in the whole text. */
-  at: number;
+  readonly at: number;
+  /** Index just past the element in the whole text. */
+  readonly end: number;
 }
 
 export class XmlProblem {
@@ -45,10 +47,9 @@ export class XmlProblem {
 export function elements(text: string, name: string): { slices: XmlSlice[]; problems: XmlProblem[] } {
   const slices: XmlSlice[] = [];
   const problems: XmlProblem[] = [];
+  const lines = new Lines(text);
   const open = '<' + name;
   const close = '</' + name + '>';
-  let line = 1;
-  let counted = 0;
   let pos = text.indexOf(open);
   while (pos >= 0) {
     const next = text.charCodeAt(pos + open.length);
@@ -57,44 +58,81 @@ export function elements(text: string, name: string): { slices: XmlSlice[]; prob
       pos = text.indexOf(open, pos + open.length);
       continue;
     }
-    line += countLines(text, counted, pos);
-    counted = pos;
     const tagEnd = text.indexOf('>', pos);
     if (tagEnd >= 0 && text.charCodeAt(tagEnd - 1) === 47) {
-      slices.push({ text: text.slice(pos, tagEnd + 1), line, at: pos });
+      slices.push(new Slice(lines, pos, tagEnd + 1));
       pos = text.indexOf(open, tagEnd + 1);
       continue;
     }
     const end = text.indexOf(close, pos);
     if (end < 0) {
-      problems.push(new XmlProblem(line, `<${name}> is not closed (file cut short?)`, text.slice(pos, pos + 200)));
+      const reason = `<${name}> is not closed (file cut short?)`;
+      problems.push(new XmlProblem(lines.at(pos), reason, text.slice(pos, pos + 200)));
       break;
     }
-    slices.push({ text: text.slice(pos, end + close.length), line, at: pos });
+    slices.push(new Slice(lines, pos, end + close.length));
     pos = text.indexOf(open, end + close.length);
   }
   return { slices, problems };
 }
 
-function countLines(text: string, from: number, to: number): number {
-  let n = 0;
-  let i = text.indexOf('\n', from);
-  while (i >= 0 && i < to) {
-    n++;
-    i = text.indexOf('\n', i + 1);
+/** A record element; its text and line are worked out when asked for: most records need neither. */
+class Slice implements XmlSlice {
+  constructor(
+    private readonly lines: Lines,
+    readonly at: number,
+    readonly end: number,
+  ) {}
+
+  get text(): string {
+    return this.lines.text.slice(this.at, this.end);
   }
-  return n;
+
+  get line(): number {
+    return this.lines.at(this.at);
+  }
+}
+
+/** Line numbers of a text, counted on from the last one asked for. */
+class Lines {
+  private pos = 0;
+  private line = 1;
+
+  constructor(readonly text: string) {}
+
+  /** The 1-based line of `pos`. */
+  at(pos: number): number {
+    if (pos < this.pos) {
+      this.pos = 0;
+      this.line = 1;
+    }
+    let i = this.text.indexOf('\n', this.pos);
+    while (i >= 0 && i < pos) {
+      this.line++;
+      i = this.text.indexOf('\n', i + 1);
+    }
+    this.pos = pos;
+    return this.line;
+  }
 }
 
 /**
  * The parsed element tree of `whole[from, to)`, or a problem whose line numbers count from `firstLine` (where
- * the range starts).
+ * the range starts; an XmlSlice's line is counted only then). The tree holds at least the `wanted` parts (all of
+ * it when fast-xml-parser reads it).
  */
-export function parseXml(whole: string, firstLine = 1, from = 0, to = whole.length): XmlNode | XmlProblem {
+export function parseXml(
+  whole: string,
+  firstLine: number | Pick<XmlSlice, 'line'> = 1,
+  from = 0,
+  to = whole.length,
+  wanted: Wanted = WHOLE,
+): XmlNode | XmlProblem {
   // The plain records writers emit take the fast reader; the rest, and every error, fast-xml-parser.
-  const fast = readTree(whole, from, to);
+  const fast = readTree(whole, from, to, wanted);
   if (fast !== undefined) return fast;
   const text = from === 0 && to === whole.length ? whole : whole.slice(from, to);
+  const first = typeof firstLine === 'number' ? firstLine : firstLine.line;
   const valid = XMLValidator.validate(text);
   if (valid === true) {
     // The validator passes what the parser still refuses (more nesting than its limit, entity expansion
@@ -102,10 +140,10 @@ export function parseXml(whole: string, firstLine = 1, from = 0, to = whole.leng
     try {
       return parser.parse(text) as XmlNode;
     } catch (err) {
-      return new XmlProblem(firstLine, `unreadable XML: ${(err as Error).message}`, text.slice(0, 200));
+      return new XmlProblem(first, `unreadable XML: ${(err as Error).message}`, text.slice(0, 200));
     }
   }
-  const shift = firstLine - 1;
+  const shift = first - 1;
   // The validator's message names lines too ("opened in line 10"): make them the file's lines.
   const msg = valid.err.msg.replace(/line (\d+)/g, (_, n: string) => `line ${Number(n) + shift}`);
   return new XmlProblem(valid.err.line + shift, `not well-formed XML: ${msg}`);
@@ -135,8 +173,13 @@ export function textOf(node: unknown): string {
 }
 
 export function attrOf(node: unknown, name: string): string | undefined {
+  return attributeAt(node, '@_' + name);
+}
+
+/** The attribute under its key in the tree (`@_name`). */
+export function attributeAt(node: unknown, key: string): string | undefined {
   if (node === null || typeof node !== 'object') return undefined;
-  const v = (node as XmlNode)['@_' + name];
+  const v = (node as XmlNode)[key];
   return typeof v === 'string' ? v : undefined;
 }
 

@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { readTree } from '../../../agent/cdr/xml-tree.js';
-import { elements, parseXml, XmlProblem, xmlParserOptions } from '../../../agent/cdr/xml.js';
+import { broadworksXmlFields } from '../../../agent/cdr/broadworks-xml.js';
+import { freeswitchXmlWanted } from '../../../agent/cdr/freeswitch-xml.js';
+import { metaswitchFields } from '../../../agent/cdr/metaswitch.js';
+import { wantedPaths } from '../../../agent/cdr/xml-paths.js';
+import { readTree, WHOLE, type Wanted } from '../../../agent/cdr/xml-tree.js';
+import { elements, parseXml, XmlProblem, xmlParserOptions, type XmlNode } from '../../../agent/cdr/xml.js';
 
 const fxp = new XMLParser(xmlParserOptions);
 
@@ -17,12 +21,37 @@ function reference(doc: string): unknown {
   }
 }
 
-/** The fast reader's tree equals fast-xml-parser's, key order included. */
-function expectSameTree(doc: string, fast: unknown): void {
+/** fast-xml-parser's tree of a document pruned to the wanted parts (the reference for readTree's wanted mode). */
+function pruned(tree: unknown, wanted: Wanted): unknown {
+  if (wanted.whole) return tree;
+  const out: XmlNode = {};
+  for (const [name, value] of Object.entries(tree as XmlNode)) {
+    const want = wanted.children.find((c) => c.name === name);
+    if (want !== undefined) out[name] = Array.isArray(value) ? value.map((v) => prunedElement(v, want)) : prunedElement(value, want);
+  }
+  return out;
+}
+
+function prunedElement(value: unknown, wanted: Wanted): unknown {
+  if (wanted.whole || typeof value !== 'object') return value;
+  const out: XmlNode = {};
+  for (const [key, v] of Object.entries(value as XmlNode)) {
+    if (key === '#text' || wanted.attrs.some((a) => a.key === key)) out[key] = v;
+    else if (!key.startsWith('@_')) Object.assign(out, pruned({ [key]: v }, wanted));
+  }
+  const keys = Object.keys(out);
+  // What is left takes fast-xml-parser's shapes: only text is the string, nothing is ''.
+  if (keys.length === 0) return '';
+  return keys.length === 1 && keys[0] === '#text' ? out['#text'] : out;
+}
+
+/** The fast reader's tree equals fast-xml-parser's (pruned to `wanted`), key order included. */
+function expectSameTree(doc: string, fast: unknown, wanted: Wanted = WHOLE): void {
   const ref = reference(doc);
   expect(ref).toBeDefined();
-  expect(fast).toStrictEqual(ref);
-  expect(JSON.stringify(fast)).toBe(JSON.stringify(ref));
+  const want = pruned(ref, wanted);
+  expect(fast).toStrictEqual(want);
+  expect(JSON.stringify(fast)).toBe(JSON.stringify(want));
 }
 
 describe('readTree: the tree fast-xml-parser builds', () => {
@@ -94,6 +123,12 @@ describe('parseXml', () => {
   });
 });
 
+const FORMAT_WANTED: Record<string, Wanted> = {
+  Call: metaswitchFields.wanted,
+  cdrData: broadworksXmlFields.wanted,
+  cdr: freeswitchXmlWanted,
+};
+
 describe('the fixtures of the XML formats: the same tree by both paths', () => {
   it.each([
     ['metaswitch/cfs-billing-0000169.xml', 'Call'],
@@ -102,16 +137,74 @@ describe('the fixtures of the XML formats: the same tree by both paths', () => {
     ['freeswitch-xml/anonymous-pai.cdr.xml', 'cdr'],
     ['freeswitch-xml/b-leg-outbound.cdr.xml', 'cdr'],
     ['freeswitch-xml/invalid.cdr.xml', 'cdr'],
-  ])('%s', (file, element) => {
+  ])('%s, whole and pruned to what the format reads', (file, element) => {
     const text = readFileSync(new URL(`../../fixtures/cdr/${file}`, import.meta.url), 'utf8');
+    const wanted = FORMAT_WANTED[element] as Wanted;
     const { slices } = elements(text, element);
     expect(slices.length).toBeGreaterThan(0);
     for (const slice of slices) {
       const fast = readTree(text, slice.at, slice.at + slice.text.length);
-      // Only the records fast-xml-parser refuses take the fallback.
+      const part = readTree(text, slice.at, slice.at + slice.text.length, wanted);
+      // Only the records fast-xml-parser refuses take the fallback, in either mode.
       expect(fast === undefined).toBe(XMLValidator.validate(slice.text) !== true);
+      expect(part === undefined).toBe(fast === undefined);
       if (fast !== undefined) expectSameTree(slice.text, fast);
+      if (part !== undefined) expectSameTree(slice.text, part, wanted);
     }
+  });
+
+  it.each([
+    ['metaswitch/cfs-billing-0000169.xml', 'Call', metaswitchFields],
+    ['broadworks-xml/BW-CDR-20260101000000-2-SP1.xml', 'cdrData', broadworksXmlFields],
+  ])('%s: every declared field reads the same from the pruned tree as from the whole one', (file, element, fields) => {
+    const text = readFileSync(new URL(`../../fixtures/cdr/${file}`, import.meta.url), 'utf8');
+    const read = fields.read as (record: unknown) => Record<string, string | undefined>;
+    for (const slice of elements(text, element).slices) {
+      const part = readTree(text, slice.at, slice.end, fields.wanted);
+      // A record the fast reader leaves to fast-xml-parser is read from its whole tree anyway.
+      if (part === undefined) continue;
+      const whole = reference(slice.text) as XmlNode;
+      const values = read(part[element]);
+      expect(values).toStrictEqual(read(whole[element]));
+      expect(Object.values(values).some((v) => v !== undefined && v !== '')).toBe(true);
+    }
+  });
+});
+
+describe('wanted paths', () => {
+  it('builds only the declared elements and attributes, in fast-xml-parser’s shapes', () => {
+    const doc =
+      '<r k="1" m="2"><a t="x" u="y">1</a><b><c>2</c><d>3</d></b><b><c/></b><e z="1"><f>4</f></e><s><t q="1">5</t></s></r>';
+    const wanted = wantedPaths('r', ['@m', 'a', 'b/c', 'e@z', 's/*']);
+    const tree = readTree(doc, 0, doc.length, wanted);
+    expect(tree).toStrictEqual({ r: { a: '1', b: [{ c: '2' }, { c: '' }], e: { '@_z': '1' }, s: { t: { '#text': '5', '@_q': '1' } }, '@_m': '2' } });
+    expectSameTree(doc, tree, wanted);
+  });
+
+  it('gives {} when not even the root is wanted, and still checks all of it', () => {
+    const wanted = wantedPaths('x', ['a']);
+    expect(readTree('<r><a>1</a></r>', 0, 15, wanted)).toStrictEqual({});
+    expect(readTree('<r><a>1</b></r>', 0, 15, wanted)).toBeUndefined();
+  });
+
+  it.each([
+    ['a mismatched end tag', '<r><z><y></z></y></r>'],
+    ['an end tag that only starts like the start tag', '<r><z></zz></r>'],
+    ['a duplicate attribute', '<r><z k="1" k="2"/></r>'],
+    ['two attributes for one key once prefixes go', '<r><z p:k="1" q:k="2"/></r>'],
+    ['a repeated namespace declaration', '<r><z xmlns:p="u" xmlns:p="v"/></r>'],
+    ['a repeated attribute among many', `<r><z ${Array.from({ length: 20 }, (_, i) => `k${i}="1"`).join(' ')} k3="2"/></r>`],
+    ["'<' in an attribute value", '<r><z k="<"/></r>'],
+    ['an attribute without a space before it', '<r><z k="1"m="2"/></r>'],
+    ['an unknown entity', '<r><z>&nbsp;</z></r>'],
+    ['a numeric reference in an attribute', '<r><z k="&#65;"/></r>'],
+    ['a guarded name', '<r><z><constructor/></z></r>'],
+    ['an unclosed comment', '<r><z><!-- </z></r>'],
+    ['a processing instruction', '<r><z><?pi?></z></r>'],
+    ['deep nesting', '<r>' + '<z>'.repeat(70) + '</z>'.repeat(70) + '</r>'],
+  ])('gives up on %s in an element it does not build, as in one it does', (_, doc) => {
+    expect(readTree(doc)).toBeUndefined();
+    expect(readTree(doc, 0, doc.length, wantedPaths('r', ['a']))).toBeUndefined();
   });
 });
 
@@ -150,6 +243,18 @@ const { element } = fc.letrec<{ element: string; content: string }>((tie) => ({
 }));
 const documents = fc.tuple(fc.constantFrom('', ' ', '\n'), element, fc.constantFrom('', '\n')).map((p) => p.join(''));
 
+/** Tries over the generated names: paths below a root, some to attributes, some to whole subtrees. */
+const LOCAL_NAMES = [...new Set(NAMES.map((n) => n.slice(n.indexOf(':') + 1)))];
+const LOCAL_ATTRS = ['id', 'type', 'a-b', 'c.d'];
+const path = fc
+  .tuple(
+    fc.array(fc.constantFrom(...LOCAL_NAMES), { maxLength: 3 }),
+    fc.option(fc.constantFrom(...LOCAL_ATTRS)),
+    fc.boolean(),
+  )
+  .map(([names, attr, whole]) => [...names, ...(whole ? ['*'] : [])].join('/') + (attr === null ? '' : `@${attr}`));
+const tries = fc.tuple(fc.constantFrom(...LOCAL_NAMES), fc.array(path, { maxLength: 6 })).map(([root, paths]) => wantedPaths(root, paths));
+
 describe('property: the fast reader against fast-xml-parser', () => {
   it('reads every generated record document into fast-xml-parser’s tree', () => {
     fc.assert(
@@ -162,6 +267,17 @@ describe('property: the fast reader against fast-xml-parser', () => {
     );
   });
 
+  it('reads every generated record document, pruned to any wanted paths, into fast-xml-parser’s tree pruned alike', () => {
+    fc.assert(
+      fc.property(documents, tries, (doc, wanted) => {
+        const part = readTree(doc, 0, doc.length, wanted);
+        expect(part).toBeDefined();
+        expectSameTree(doc, part, wanted);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('never returns a tree for a broken document, and any tree it returns is fast-xml-parser’s', () => {
     const mutation = fc.tuple(
       fc.nat(),
@@ -169,7 +285,7 @@ describe('property: the fast reader against fast-xml-parser', () => {
       fc.constantFrom('<', '>', '/', '&', ';', '"', "'", '=', ' ', 'x', ':', '!', '?', '-', ']', '#', '\r', 'é'),
     );
     fc.assert(
-      fc.property(documents, fc.array(mutation, { minLength: 1, maxLength: 3 }), (doc, mutations) => {
+      fc.property(documents, fc.array(mutation, { minLength: 1, maxLength: 3 }), tries, (doc, mutations, wanted) => {
         let broken = doc;
         for (const [n, kind, ch] of mutations) {
           const at = n % (broken.length + 1);
@@ -180,6 +296,10 @@ describe('property: the fast reader against fast-xml-parser', () => {
         }
         const fast = readTree(broken);
         if (fast !== undefined) expectSameTree(broken, fast);
+        // Pruned, it is as strict: it gives up on the same documents.
+        const part = readTree(broken, 0, broken.length, wanted);
+        expect(part === undefined).toBe(fast === undefined);
+        if (part !== undefined) expectSameTree(broken, part, wanted);
         // parseXml gives fast-xml-parser's answer either way.
         const parsed = parseXml(broken);
         const ref = reference(broken);
