@@ -34,14 +34,16 @@ const PAGE = 200;
 // A case is a hash: `json` the Case, `rev` its rev, `idx` its index memberships (JSON array, redis-case-index.ts).
 // Keeping rev and memberships beside the JSON lets a save check both without decoding the case in Lua.
 
-// Both scripts end their ARGV with the case's hop fields to write, field and value in turn (case-layout.ts).
+// Both scripts end their ARGV with the case's hop fields to write, field and value in turn (case-layout.ts), and
+// set `hrev` to the rev they write: hop fields are whole for a case only while its `hrev` is its `rev` (a hub of
+// an earlier version writes `json` alone, leaving hop fields behind it).
 
 // KEYS[1] the case; ARGV: rev, memberships, JSON, hop fields. Replies {1} created, or {0, stored rev, stored
 // memberships}.
 const CREATE = new LuaScript(`
 local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx')
 if stored[1] then return {0, stored[1], stored[2]} end
-redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'idx', ARGV[2], 'json', ARGV[3], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'hrev', ARGV[1], 'idx', ARGV[2], 'json', ARGV[3], unpack(ARGV, 4))
 return {1}
 `);
 
@@ -53,14 +55,15 @@ const WHOLE = 4;
 // the memberships change (else '0'), '1' when hops the stored case holds are left out (else '0'), hop fields.
 // Replies {1} saved, {0} no such case, {2, stored rev, stored memberships} another rev is stored, {3} the
 // memberships change and ARGV[5] is not '1': the caller adds them to the indexes first, {4} hops were left out of
-// a case stored whole (before hop fields): the caller sends them all.
+// a case whose hop fields are not whole (stored whole, or last saved by an earlier version): the caller sends
+// them all.
 const SAVE = new LuaScript(`
-local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx', 'h:0')
+local stored = redis.call('HMGET', KEYS[1], 'rev', 'idx', 'hrev')
 if not stored[1] then return {0} end
 if stored[1] ~= ARGV[1] then return {2, stored[1], stored[2]} end
-if ARGV[6] == '1' and not stored[3] then return {4} end
+if ARGV[6] == '1' and stored[3] ~= stored[1] then return {4} end
 if stored[2] ~= ARGV[3] and ARGV[5] ~= '1' then return {3} end
-redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'idx', ARGV[3], 'json', ARGV[4], unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'hrev', ARGV[2], 'idx', ARGV[3], 'json', ARGV[4], unpack(ARGV, 7))
 return {1}
 `);
 

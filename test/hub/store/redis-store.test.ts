@@ -122,6 +122,27 @@ describe('redis hub store', () => {
     }
   });
 
+  it('sends every hop again when a hub of an earlier version saved the case whole since (its hop fields are behind)', async () => {
+    const store = new RedisHubStore({ url: server.url, keyPrefix: 'ht:mixed:' });
+    const raw = new Redis(server.url);
+    try {
+      const c = aCase('mixed-1');
+      await store.createCase(c);
+      // An earlier version moves the case on: rev and JSON rewritten whole, the hop fields left as they were.
+      const answered: Case = { ...next(c), hops: [{ ...c.hops[0]!, state: 'answered', answeredAt: c.createdAt + 5 }] };
+      await raw.hset('ht:mixed:case:{mixed-1}', 'rev', '1', 'json', JSON.stringify(answered));
+      expect(await store.getCase('mixed-1')).toEqual(answered);
+      // This version goes on from what it read: the hop it did not change is not sent, yet must be stored right.
+      const v2: Case = { ...answered, detail: 'reviewed', rev: 2 };
+      await store.saveCase(v2, answered);
+      expect(JSON.parse((await raw.hget('ht:mixed:case:{mixed-1}', 'h:0'))!)).toEqual(answered.hops[0]);
+      expect(await store.getCase('mixed-1')).toEqual(v2);
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
+  });
+
   it('announces an enqueue only into an empty queue, and each such enqueue, from any instance', async () => {
     const [a, b] = [new RedisHubStore({ url: server.url, keyPrefix: 'ht:announce:' }), new RedisHubStore({ url: server.url, keyPrefix: 'ht:announce:' })];
     const sub = new Redis(server.url);
