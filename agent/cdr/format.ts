@@ -37,7 +37,8 @@ export interface CdrFormat {
    * each record's element from the start of `text` (its evidence). Error line numbers count from the first line
    * of `text`; a caller feeding single elements adds the element's own line.
    */
-  parseDocument?(text: string, ctx: CdrContext): { records: CallRecord[]; errors: CdrLineError[]; offsets: number[] };
+  /** `decodedAs`: how the bytes became `text`, so that offsets count bytes (default UTF-8). */
+  parseDocument?(text: string, ctx: CdrContext, decodedAs?: XmlDecoding): { records: CallRecord[]; errors: CdrLineError[]; offsets: number[] };
 }
 
 /** How much of a bad line an error keeps: enough to find it in the file, not a whole 2 kB Ribbon record. */
@@ -69,3 +70,6 @@ export class CdrLineError {
  * a mapped customer trunk still wins. Map `realm: line` to a customer in the ingress map: an `originated` hop.
  */
 export const LINE_REALM = 'line';
+
+/** How an XML CDR's bytes became text (segment.ts `xmlDecoding`). */
+export type XmlDecoding = 'utf8' | 'latin1';

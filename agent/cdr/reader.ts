@@ -43,7 +43,7 @@ export function documentReader<S extends z.ZodType>(
   wanted: Wanted,
   read: (record: unknown, options: z.output<S>, ctx: CdrContext) => CallFields | null | string,
 ): NonNullable<CdrFormat['parseDocument']> {
-  return (text, ctx) => {
+  return (text, ctx, decodedAs = 'utf8') => {
     const records: CallRecord[] = [];
     const offsets: number[] = [];
     const errors: CdrLineError[] = [];
@@ -54,8 +54,8 @@ export function documentReader<S extends z.ZodType>(
     }
     const { slices, problems } = elements(text, element);
     // Slices come in document order: each one's byte offset is counted on from the last one's (in ASCII text,
-    // the usual, it is the character offset).
-    const ascii = Buffer.byteLength(text, 'utf8') === text.length;
+    // the usual, and in text read as ISO-8859-1 it is the character offset).
+    const ascii = decodedAs === 'latin1' || Buffer.byteLength(text, 'utf8') === text.length;
     let char = 0;
     let byte = 0;
     for (const slice of slices) {
@@ -75,11 +75,17 @@ export function documentReader<S extends z.ZodType>(
       }
     }
     for (const p of problems) errors.push(new CdrLineError(ctx.file, p.line, p.reason, p.text));
-    if (slices.length === 0 && problems.length === 0 && text.trim() !== '') {
-      // No record element at all: say why when the document is not even XML.
+    if (slices.length === 0 && problems.length === 0 && !onlyMarkup(text)) {
+      // No record element at all: say why when the document is not even XML. Markup alone is the head or the
+      // tail of a file of records (`<File><CDRs>`, `</CDRs></File>`), read apart from its records: nothing to say.
       const tree = parseXml(text);
       if (tree instanceof XmlProblem) errors.push(new CdrLineError(ctx.file, tree.line, tree.reason, text));
     }
     return { records, errors, offsets };
   };
+}
+
+/** Tags, declarations and comments only, no character data. */
+function onlyMarkup(text: string): boolean {
+  return text.replace(/<[^<>]*>/g, '').trim() === '';
 }

@@ -6,7 +6,8 @@
  * Lines are read as latin1: any byte sequence is a line, nothing throws on mojibake.
  */
 import type { CallRecord } from '../calls/record.js';
-import { CdrLineError, type CdrContext, type CdrFormat } from './format.js';
+import { isUtf8 } from 'node:buffer';
+import { CdrLineError, type CdrContext, type CdrFormat, type XmlDecoding } from './format.js';
 
 const LF = 10;
 
@@ -94,7 +95,8 @@ function parseXml(format: CdrFormat, ctx: CdrContext, bytes: Buffer, firstLine: 
   const close = format.framing === 'xml-record' ? Buffer.from(`</${format.recordElement}>`) : undefined;
   for (let from = 0; from < bytes.length; ) {
     const to = close === undefined ? bytes.length : xmlWindowEnd(bytes, from, close);
-    const window = parseDocument(bytes.toString('utf8', from, to), ctx);
+    const decoding = xmlDecoding(bytes.subarray(from, to));
+    const window = parseDocument(bytes.toString(decoding, from, to), ctx, decoding);
     for (let i = 0; i < window.records.length; i++) {
       records.push(window.records[i] as CallRecord);
       lines.push(line);
@@ -116,6 +118,14 @@ function xmlWindowEnd(bytes: Buffer, from: number, close: Buffer): number {
   if (last >= from) return last + close.length;
   const next = bytes.indexOf(close, from + WINDOW);
   return next < 0 ? bytes.length : next + close.length;
+}
+
+/**
+ * How XML CDR bytes are read: as UTF-8 when they are valid UTF-8, else as ISO-8859-1 (BroadWorks declares it): a
+ * byte that is not UTF-8 must not become U+FFFD, three bytes long, and shift the offset of every record after it.
+ */
+export function xmlDecoding(bytes: Uint8Array): XmlDecoding {
+  return isUtf8(bytes) ? 'utf8' : 'latin1';
 }
 
 export function countLf(bytes: Buffer, from = 0, to = bytes.length): number {

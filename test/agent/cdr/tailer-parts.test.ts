@@ -114,6 +114,35 @@ describe('units and segments', () => {
     expect(segment.errors[0]?.reason).toContain("Expected closing tag 'RoutingInfo'");
     expect(segment.nextLine).toBe(7 + 2 + 1000);
   });
+
+  it('reads the head and the tail of a file of XML records apart from its records without an error, but not junk', () => {
+    const mctx = { file: '/cdr/c.xml', zone: 'UTC', options: {} };
+    const calls = Array.from({ length: 150 }, (_, i) => metaswitchCall(i)).join('');
+    const tail = '\t</CDRs>\n</File>\n';
+    // The records end 6 bytes before the first 64 kB decoding window does: the tail is a window of its own.
+    const padding = 65_530 - Buffer.byteLength(METASWITCH_HEADER + '<!---->\n' + calls);
+    const bytes = Buffer.from(`${METASWITCH_HEADER}<!--${'x'.repeat(padding)}-->\n${calls}${tail}`);
+    const segment = parseSegment(metaswitch, mctx, bytes, 1);
+    expect(segment.records).toHaveLength(150);
+    expect(segment.errors).toEqual([]);
+    expect(parseSegment(metaswitch, mctx, Buffer.from(tail), 1).errors).toEqual([]);
+    const junk = parseSegment(metaswitch, mctx, Buffer.from('\n</CDRs> not a CDR\n'), 40);
+    expect(junk.errors.map((e) => [e.line, e.reason])).toEqual([[41, "not well-formed XML: Closing tag 'CDRs' has not been opened."]]);
+  });
+
+  it('reads an XML file that is not UTF-8 as ISO-8859-1: its names as written, every offset on its record', () => {
+    const mctx = { file: '/cdr/d.xml', zone: 'UTC', options: {} };
+    const calls = Array.from({ length: 20 }, (_, i) => metaswitchCall(i));
+    calls[3] = (calls[3] as string).replace('Carrier A', 'Carri\u00e8r \u00c4');
+    const bytes = Buffer.from(METASWITCH_HEADER.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="ISO-8859-1"?>') + calls.join(''), 'latin1');
+    const segment = parseSegment(metaswitch, mctx, bytes, 1);
+    expect(segment.records).toHaveLength(20);
+    expect(segment.records[3]?.ingress).toEqual({ trunkGroup: 'Carri\u00e8r \u00c4' });
+    segment.offsets.forEach((offset, i) => {
+      const start = `<Call seqnum="${i}" `;
+      expect(bytes.toString('latin1', offset, offset + start.length)).toBe(start);
+    });
+  });
 });
 
 describe('reading a file in chunks', () => {
