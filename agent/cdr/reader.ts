@@ -75,9 +75,9 @@ export function documentReader<S extends z.ZodType>(
       }
     }
     for (const p of problems) errors.push(new CdrLineError(ctx.file, p.line, p.reason, p.text));
-    if (slices.length === 0 && problems.length === 0 && !onlyMarkup(text)) {
-      // No record element at all: say why when the document is not even XML. Markup alone is the head or the
-      // tail of a file of records (`<File><CDRs>`, `</CDRs></File>`), read apart from its records: nothing to say.
+    if (slices.length === 0 && problems.length === 0 && !onlyEndTags(text)) {
+      // No record element at all: say why when the document is not even XML. End tags alone are the tail of a
+      // file of records (`</CDRs></File>`), read apart from its records: nothing to say.
       const tree = parseXml(text);
       if (tree instanceof XmlProblem) errors.push(new CdrLineError(ctx.file, tree.line, tree.reason, text));
     }
@@ -85,7 +85,7 @@ export function documentReader<S extends z.ZodType>(
   };
 }
 
-/** Tags, declarations and comments only, no character data. */
-function onlyMarkup(text: string): boolean {
-  return text.replace(/<[^<>]*>/g, '').trim() === '';
+/** End tags and comments only. */
+function onlyEndTags(text: string): boolean {
+  return text.replace(/<\/[^<>]*>|<!--[\s\S]*?-->/g, '').trim() === '';
 }
