@@ -7,8 +7,10 @@
  *
  * Evidence files are many (a file a minute on ten SBCs is 14,400 a day, and the entry holds a uint24: 3 years of
  * ids) and only needed while calls read from them are: each file term is leased until the end of the newest
- * bucket it was written into (the bucket expires then, so no entry names it after), dropped by `trimFiles`
- * after that, and its id given to another file. Hence two rules for the caches:
+ * bucket it was written into (the bucket expires then, so no entry names it after: every append sets a bucket's
+ * expiry to the earliest one computed for it, so a bucket never outlives a lease, even after retention was
+ * lowered), dropped by `trimFiles` once FILE_TRIM_GRACE_MS has passed after that, and its id given to another
+ * file. Hence two rules for the caches:
  * - a file id cached for writing is used only while its lease covers the bucket written (a lease is never
  *   shortened, so the term cannot be trimmed before): else the store extends the lease, or leases the term anew;
  * - a cached id → file pair names the term of an entry only if the entry's bucket expires within the lease:
@@ -40,8 +42,21 @@ export interface TermStore {
    * existed: never trimmed, so its id is never given again); null when the store has no such id.
    */
   resolveFiles(ids: readonly number[]): Promise<({ term: string; until: number | null } | null)[]>;
-  /** Drops up to `limit` file terms whose lease has ended, freeing their ids; how many it dropped. */
-  trimFiles(limit: number): Promise<number>;
+  /** Drops up to `limit` file terms whose lease ended more than `graceMs` ago, freeing their ids; how many it dropped. */
+  trimFiles(limit: number, graceMs: number): Promise<number>;
+}
+
+/**
+ * How long after its lease ends a file term is kept. A lookup reads a bucket, then resolves its file ids: one that
+ * read a bucket just before it expired must still find the file's term, not the term of a file its id was given to
+ * since (whose lease passes the bucket's expiry, so the lease check would not catch it). A lookup takes well under
+ * a second (its Redis timeout is 1 s): ten minutes leave room for a stalled process, and cost 10 minutes of ids.
+ */
+export const FILE_TRIM_GRACE_MS = 10 * 60_000;
+
+export interface FileTermOptions {
+  /** How long a file term is kept after its lease ends, ms. Default FILE_TRIM_GRACE_MS; tests shorten it. */
+  fileTrimGraceMs?: number;
 }
 
 type PerKind<T> = Record<InternedKind, T>;
@@ -61,7 +76,10 @@ export class Dictionary {
   /** Bumped by `forget`: ids taken from the cache before a bump may name other terms in the store now. */
   private epoch = 0;
 
-  constructor(private readonly store: TermStore) {}
+  constructor(
+    private readonly store: TermStore,
+    private readonly graceMs = FILE_TRIM_GRACE_MS,
+  ) {}
 
   /** The id of `term` if this process knows it already. */
   cachedId(kind: InternedKind, term: string): number | undefined {
@@ -158,16 +176,17 @@ export class Dictionary {
     return cached.term;
   }
 
-  /** Drops file terms whose lease has ended, in the store and in this cache; how many the store dropped. */
+  /** Drops file terms whose lease ended more than the grace ago, in the store and in this cache; how many the store dropped. */
   async trimFiles(nowMs = Date.now()): Promise<number> {
     let dropped = 0;
     for (let calls = 0; calls < MAX_TRIM_CALLS; calls++) {
-      const n = await this.store.trimFiles(TRIM_BATCH);
+      const n = await this.store.trimFiles(TRIM_BATCH, this.graceMs);
       dropped += n;
       if (n < TRIM_BATCH) break;
     }
-    for (const [term, lease] of this.fileIds) if (lease.until < nowMs) this.fileIds.delete(term);
-    for (const [id, cached] of this.fileTerms) if (cached.until < nowMs) this.fileTerms.delete(id);
+    const ended = nowMs - this.graceMs;
+    for (const [term, lease] of this.fileIds) if (lease.until < ended) this.fileIds.delete(term);
+    for (const [id, cached] of this.fileTerms) if (cached.until < ended) this.fileTerms.delete(id);
     return dropped;
   }
 

@@ -1,11 +1,12 @@
 /**
  * The call index in process memory: the embedded default for the demo and small sites (DESIGN §4: it keeps
  * nothing across restarts). The same fixed-width entries as in Redis, in one growable buffer per (bucket, shard);
- * whole buckets are dropped once past retention, by a timer, and never read after their expiry. Like the
+ * whole buckets are dropped once past retention (the earliest expiry any write computed for them, as Redis keys
+ * are), by a timer, and never read after their expiry. Like the
  * Redis index, a bucket's buffers are trimmed to their exact size once it has closed.
  */
 import { ENTRY_BYTES, type InternedKind } from './codec.js';
-import { Dictionary, type FileLease, type TermStore } from './dictionary.js';
+import { Dictionary, type FileLease, type FileTermOptions, type TermStore } from './dictionary.js';
 import { bucketStart, layoutOf, type Layout, type LayoutOptions } from './layout.js';
 import { PackedCallIndex, type BucketStore } from './packed-index.js';
 import type { SizedCallIndex } from './store.js';
@@ -18,10 +19,10 @@ export interface MemoryCallIndex extends SizedCallIndex {
   sweep(): void;
 }
 
-export function createMemoryCallIndex(options: LayoutOptions): MemoryCallIndex {
+export function createMemoryCallIndex(options: LayoutOptions & FileTermOptions): MemoryCallIndex {
   const layout = layoutOf(options);
   const store = new MemoryBucketStore(layout);
-  const index = new PackedCallIndex(layout, store, new Dictionary(new MemoryTermStore()));
+  const index = new PackedCallIndex(layout, store, new Dictionary(new MemoryTermStore(), options.fileTrimGraceMs));
   return Object.assign(index, { heldBuckets: () => store.heldBuckets(), sweep: () => store.sweep(Date.now()) });
 }
 
@@ -38,7 +39,7 @@ interface Bucket {
   untrimmed: boolean;
 }
 
-class MemoryBucketStore implements BucketStore {
+export class MemoryBucketStore implements BucketStore {
   private readonly buckets = new Map<number, Bucket>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -51,6 +52,8 @@ class MemoryBucketStore implements BucketStore {
     for (const w of writes) {
       let bucket = this.buckets.get(w.bucket);
       if (!bucket) this.buckets.set(w.bucket, (bucket = { expiresAt: w.expiresAt, shards: new Map(), untrimmed: true }));
+      // A bucket never outlives a file lease computed for it (dictionary.ts).
+      bucket.expiresAt = Math.min(bucket.expiresAt, w.expiresAt);
       bucket.untrimmed = true;
       let segment = bucket.shards.get(w.shard);
       if (!segment) bucket.shards.set(w.shard, (segment = { bytes: Buffer.allocUnsafeSlow(w.entries.length), length: 0, extras: undefined }));
@@ -170,12 +173,12 @@ class MemoryTermStore implements TermStore {
   }
 
   /** A pass over every leased file: the memory index serves small sites, a few thousand files at most. */
-  async trimFiles(limit: number): Promise<number> {
-    const now = Date.now();
+  async trimFiles(limit: number, graceMs: number): Promise<number> {
+    const ended = Date.now() - graceMs;
     let dropped = 0;
     for (const [term, lease] of this.files.ids) {
       if (dropped === limit) break;
-      if (lease.until >= now) continue;
+      if (lease.until >= ended) continue;
       this.files.ids.delete(term);
       this.files.terms.delete(lease.id);
       this.files.free.push(lease.id);

@@ -9,34 +9,50 @@
  * (the expiry of the newest bucket an entry naming it was written to), and `file:free`, a list of trimmed ids to
  * give again. Leasing and trimming are scripts over these keys, so neither sees the other half done: trimming
  * takes the ids whose lease ended by Redis's own clock (the one bucket keys expire by) from the sorted set, a
- * range query rather than a scan (DESIGN §6).
+ * range query rather than a scan (DESIGN §6), and only once FILE_TRIM_GRACE_MS has passed (dictionary.ts).
  */
 import type { InternedKind } from './codec.js';
 import type { FileLease, TermStore } from './dictionary.js';
 import { execAll } from './redis-exec.js';
 import type { RedisLink } from './redis-link.js';
 
-/** KEYS: ids, terms, seq, until, free; ARGV: term, until, term, until... → id, lease end, id, lease end... */
+/**
+ * KEYS: ids, terms, seq, until, free; ARGV: legacy lease (ms), then term, until, term, until... → id, lease end,
+ * id, lease end... A term interned before leases existed has an id but no lease, and entries naming it may sit in
+ * any bucket still kept: its first lease runs at least the legacy lease from now (retention and a bucket: past
+ * the expiry of every bucket kept now), however old the bucket that asks.
+ */
 const LEASE_SCRIPT = `
 local out = {}
-for i = 1, #ARGV, 2 do
+local now
+for i = 2, #ARGV, 2 do
   local id = redis.call('HGET', KEYS[1], ARGV[i])
+  local untilMs = ARGV[i + 1]
   if not id then
     id = redis.call('LPOP', KEYS[5]) or tostring(redis.call('INCR', KEYS[3]))
     redis.call('HSET', KEYS[1], ARGV[i], id)
     redis.call('HSET', KEYS[2], id, ARGV[i])
+  elseif not redis.call('ZSCORE', KEYS[4], id) then
+    if not now then
+      local t = redis.call('TIME')
+      now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    end
+    untilMs = string.format('%.0f', math.max(tonumber(untilMs), now + tonumber(ARGV[1])))
   end
-  redis.call('ZADD', KEYS[4], 'GT', ARGV[i + 1], id)
+  redis.call('ZADD', KEYS[4], 'GT', untilMs, id)
   out[#out + 1] = id
   out[#out + 1] = redis.call('ZSCORE', KEYS[4], id)
 end
 return out`;
 
-/** KEYS: ids, terms, until, free; ARGV: limit. A lease that ends at t covers entries expiring at t: dropped after. */
+/**
+ * KEYS: ids, terms, until, free; ARGV: limit, grace (ms). A lease that ends at t covers entries expiring at t:
+ * dropped once the grace after t has passed.
+ */
 const TRIM_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[1]))
+local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%.0f', now - tonumber(ARGV[2])), 'LIMIT', 0, tonumber(ARGV[1]))
 if #ids == 0 then return 0 end
 local terms = redis.call('HMGET', KEYS[2], unpack(ids))
 for i = 1, #ids do
@@ -51,6 +67,8 @@ export class RedisTermStore implements TermStore {
   constructor(
     private readonly link: RedisLink,
     private readonly keyPrefix: string,
+    /** The first lease of a term interned before leases existed, from now (LEASE_SCRIPT): retention + a bucket. */
+    private readonly legacyLeaseMs: number,
   ) {}
 
   intern(kind: InternedKind, terms: readonly string[]): Promise<number[]> {
@@ -84,7 +102,7 @@ export class RedisTermStore implements TermStore {
     return this.link.run('add', async (redis) => {
       const keys = (['ids', 'terms', 'seq', 'until', 'free'] as const).map((part) => this.key('file', part));
       const args = terms.flatMap((term, i) => [term, until[i] as number]);
-      const reply = (await redis.eval(LEASE_SCRIPT, keys.length, ...keys, ...args)) as string[];
+      const reply = (await redis.eval(LEASE_SCRIPT, keys.length, ...keys, this.legacyLeaseMs, ...args)) as string[];
       return terms.map((_, i) => ({ id: Number(reply[2 * i]), until: Number(reply[2 * i + 1]) }));
     });
   }
@@ -100,9 +118,9 @@ export class RedisTermStore implements TermStore {
     });
   }
 
-  trimFiles(limit: number): Promise<number> {
+  trimFiles(limit: number, graceMs: number): Promise<number> {
     const keys = (['ids', 'terms', 'until', 'free'] as const).map((part) => this.key('file', part));
-    return this.link.run('trim', async (redis) => Number(await redis.eval(TRIM_SCRIPT, keys.length, ...keys, limit)));
+    return this.link.run('trim', async (redis) => Number(await redis.eval(TRIM_SCRIPT, keys.length, ...keys, limit, graceMs)));
   }
 
   private key(kind: InternedKind | 'file', part: 'ids' | 'terms' | 'seq' | 'until' | 'free'): string {

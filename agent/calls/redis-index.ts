@@ -5,7 +5,9 @@
  * `<prefix>{<shard>}:<bucket>:x` is a HASH of extras keyed by entry bytes; `<prefix>{count}:<bucket>` counts a
  * bucket's entries (the index size metric). The hash tag is the shard of the
  * called number, so every key a lookup reads is in one Redis Cluster slot. Each key expires at its bucket's end
- * + retention (PEXPIREAT, set by the append that creates it): retention costs no scan.
+ * + retention: every append sets it with PEXPIREAT … LT, so a key expires at the earliest expiry any append
+ * computed for it and never outlives a file lease computed for it (dictionary.ts), even after a restart with a
+ * shorter retention. Retention costs no scan.
  * A batch is one pipeline per chunk of keys: the extras (HSET, rare), then one script call that appends every
  * key's entries out of one blob, so an entry is never visible without its extras and a batch of 5,000 calls
  * costs a few commands rather than one or two per key.
@@ -17,7 +19,7 @@
  */
 import { Cluster } from 'ioredis';
 import { ENTRY_BYTES } from './codec.js';
-import { Dictionary } from './dictionary.js';
+import { Dictionary, type FileTermOptions } from './dictionary.js';
 import { CallIndexInputError } from './errors.js';
 import { bucketStart, layoutOf, type Layout, type LayoutOptions } from './layout.js';
 import { PackedCallIndex, type BucketStore } from './packed-index.js';
@@ -31,7 +33,7 @@ import type { BucketWrite } from './writes.js';
 /** `2`: the entry layout's version (34-byte entries with their evidence): an older agent's keys are not read as these. */
 export const DEFAULT_KEY_PREFIX = 'ht:ci2:';
 
-export interface RedisCallIndexOptions extends LayoutOptions {
+export interface RedisCallIndexOptions extends LayoutOptions, FileTermOptions {
   url: string;
   /** `url` is a seed of a Redis Cluster. */
   cluster?: boolean;
@@ -56,7 +58,7 @@ export function createRedisCallIndex(options: RedisCallIndexOptions): RedisCallI
     // A restarted Redis may have lost its data: dictionary ids must be established again.
     onReconnect: () => dictionary.forget(),
   });
-  const dictionary = new Dictionary(new RedisTermStore(link, keyPrefix));
+  const dictionary = new Dictionary(new RedisTermStore(link, keyPrefix, layout.retentionMs + layout.bucketMs), options.fileTrimGraceMs);
   const store = new RedisBucketStore(link, layout, keyPrefix);
   return Object.assign(new PackedCallIndex(layout, store, dictionary), { seal: () => store.seal(Date.now()) });
 }
@@ -66,8 +68,8 @@ const WRITES_PER_PIPELINE = 2048;
 
 /**
  * Appends each key's entries out of ARGV[1]; ARGV[2] holds, per key, its byte count (u32) and expiry (epoch ms,
- * double), little-endian. A key the append created (its length is what was appended) gets its expiry: keys
- * are created only here, so none is left without one.
+ * double), little-endian. Every append sets the expiry, LT (a key without one takes it): keys are created only
+ * here, so none is left without one, and none expires later than an append computed (a lowered retention).
  */
 const APPEND_SCRIPT = `
 local blob, head = ARGV[1], ARGV[2]
@@ -75,9 +77,8 @@ local at, h = 1, 1
 for i = 1, #KEYS do
   local n, expires
   n, expires, h = struct.unpack('<I4d', head, h)
-  if redis.call('APPEND', KEYS[i], string.sub(blob, at, at + n - 1)) == n then
-    redis.call('PEXPIREAT', KEYS[i], string.format('%.0f', expires))
-  end
+  redis.call('APPEND', KEYS[i], string.sub(blob, at, at + n - 1))
+  redis.call('PEXPIREAT', KEYS[i], string.format('%.0f', expires), 'LT')
   at = at + n
 end
 return #KEYS`;
@@ -127,13 +128,13 @@ class RedisBucketStore implements BucketStore {
           head.writeDoubleLE(w.expiresAt, i * HEAD_BYTES_PER_KEY + 4);
           if (w.extras.length > 0) {
             pipeline.hset(`${key}:x`, ...w.extras.flat());
-            pipeline.pexpireat(`${key}:x`, w.expiresAt);
+            pipeline.pexpireat(`${key}:x`, w.expiresAt, 'LT');
           }
         });
         (pipeline as unknown as AppendCommander).htAppendEntries(keys.length, ...keys, concatViews(blobs), head);
         for (const [bucket, { count, expiresAt }] of entriesPerBucket(part)) {
           pipeline.incrby(this.countKey(bucket), count);
-          pipeline.pexpireat(this.countKey(bucket), expiresAt);
+          pipeline.pexpireat(this.countKey(bucket), expiresAt, 'LT');
         }
         await execAll(pipeline);
         for (const w of part) this.keysOf(this.unsealed, w.bucket).add(this.entriesKey(w.shard, w.bucket));
@@ -152,14 +153,14 @@ class RedisBucketStore implements BucketStore {
       const sent: Promise<unknown>[] = [];
       for (const w of part) {
         const key = this.entriesKey(w.shard, w.bucket);
-        if (w.extras.length > 0) sent.push(redis.hset(`${key}:x`, ...w.extras.flat()), redis.pexpireat(`${key}:x`, w.expiresAt));
+        if (w.extras.length > 0) sent.push(redis.hset(`${key}:x`, ...w.extras.flat()), redis.pexpireat(`${key}:x`, w.expiresAt, 'LT'));
         const head = Buffer.allocUnsafe(HEAD_BYTES_PER_KEY);
         head.writeUInt32LE(w.entries.length, 0);
         head.writeDoubleLE(w.expiresAt, 4);
         sent.push(commander.htAppendEntry(key, w.entries, head));
       }
       for (const [bucket, { count, expiresAt }] of entriesPerBucket(part)) {
-        sent.push(redis.incrby(this.countKey(bucket), count), redis.pexpireat(this.countKey(bucket), expiresAt));
+        sent.push(redis.incrby(this.countKey(bucket), count), redis.pexpireat(this.countKey(bucket), expiresAt, 'LT'));
       }
       await Promise.all(sent);
       for (const w of part) this.keysOf(this.unsealed, w.bucket).add(this.entriesKey(w.shard, w.bucket));

@@ -17,20 +17,25 @@ import { isGzip } from './glob.js';
 import { fileKey } from './identity.js';
 import { rotatedCandidates } from './rotated.js';
 import { sourceRules } from './rules.js';
-import { unitEnd } from './segment.js';
+import { unitEnd, xmlDecoding } from './segment.js';
 import type { CdrSourceSettings } from './tailer.js';
 
-/** The evidence of each record that has some, read in parallel; none at all when `disclose` is `none`. */
+/**
+ * The evidence of each record that has some, read in parallel; none at all when `disclose` is `none`. The .gz
+ * content inflated for all of them together is at most `maxInflatedBytes` (tests lower it).
+ */
 export async function cdrEvidence(
   records: readonly CallRecord[],
   sources: readonly CdrSourceSettings[],
   disclose: 'none' | 'hash' | 'line' | undefined,
+  maxInflatedBytes = MAX_INFLATED_BYTES,
 ): Promise<Map<CallRecord, CdrEvidence>> {
   const found = new Map<CallRecord, CdrEvidence>();
   if (disclose === 'none') return found;
+  const budget = inflateBudget(maxInflatedBytes);
   await Promise.all(
     records.map(async (r) => {
-      const e = await readEvidence(r, sources);
+      const e = await readEvidence(r, sources, budget);
       if (e !== undefined) found.set(r, e);
     }),
   );
@@ -47,7 +52,7 @@ export type CdrEvidence =
       offset: number;
       /** sha256 (hex) of the raw bytes of the line or element, without its end of line. */
       sha256: string;
-      /** The raw line (latin1, as the tailer read it; XML as UTF-8). */
+      /** The raw line (latin1, as the tailer read it; XML as UTF-8, or as ISO-8859-1 when it is not UTF-8). */
       text: string;
       /** Parsing it again gives the indexed call. */
       verified: boolean;
@@ -60,12 +65,33 @@ export type CdrEvidence =
 const MAX_COPIES_READ = 8;
 
 /**
+ * .gz content inflated per answer, over all its records: a unit in a .gz is reached by inflating everything
+ * before its offset, for up to MAX_COPIES_READ files per record and every record at once. 256 MiB covers a busy
+ * day's CDR file; a record whose unit lies beyond what is left is reported missing rather than read.
+ */
+export const MAX_INFLATED_BYTES = 256 * 2 ** 20;
+
+/** What an answer may still inflate, shared by the reads of its records. */
+export interface InflateBudget {
+  readonly limit: number;
+  left: number;
+}
+
+export function inflateBudget(limit: number): InflateBudget {
+  return { limit, left: limit };
+}
+
+/**
  * The evidence of `record`, or undefined when it has none (a SIP source). Never rejects.
  * The file is looked for where it was read, then, when that name is gone, holds another file (a different
  * identity) or no longer holds the call, under the names rotation gives it (rotated.ts). A file elsewhere counts
  * only when its unit at the offset parses to the call: a recycled inode or an unrelated file never does.
  */
-export async function readEvidence(record: CallRecord, sources: readonly CdrSourceSettings[]): Promise<CdrEvidence | undefined> {
+export async function readEvidence(
+  record: CallRecord,
+  sources: readonly CdrSourceSettings[],
+  budget: InflateBudget = inflateBudget(MAX_INFLATED_BYTES),
+): Promise<CdrEvidence | undefined> {
   const at = record.evidence;
   if (at === undefined) return undefined;
   const { file, offset, fileKey: key } = at;
@@ -74,19 +100,22 @@ export async function readEvidence(record: CallRecord, sources: readonly CdrSour
   if (source === undefined || format === undefined) return { file, offset, missing: 'no configured CDR source reads this file' };
   const check = (path: string, raw: Buffer) => {
     const ctx: CdrContext = { file: path, zone: source.zone, options: source.options, rules: sourceRules(source) };
-    const text = format.framing === 'line' ? raw.toString('latin1') : raw.toString('utf8');
+    const text = raw.toString(format.framing === 'line' ? 'latin1' : xmlDecoding(raw));
     return { file: path, offset, sha256: createHash('sha256').update(raw).digest('hex'), text, verified: raw.length > 0 && sameCall(format, text, ctx, record) };
   };
 
-  const here = await readAt(format, file, offset, key);
+  const spent = { file, offset, missing: `finding it would inflate more than the ${formatBytes(budget.limit)} of .gz content an answer may inflate` };
+  const here = await readAt(format, file, offset, key, budget);
   const there = 'raw' in here ? check(file, here.raw) : undefined;
   if (there?.verified) return there;
   if ('error' in here) return { file, offset, missing: `cannot read the file: ${here.error}` };
+  if (here.kind === 'spent') return spent;
 
   let copies = 0;
   for (const c of await rotatedCandidates(dirname(file), basename(file), key, record.at)) {
     if (!c.sameFile && copies++ >= MAX_COPIES_READ) break;
-    const moved = await readAt(format, c.path, offset, undefined);
+    const moved = await readAt(format, c.path, offset, undefined, budget);
+    if (moved.kind === 'spent') return spent;
     const found = 'raw' in moved ? check(c.path, moved.raw) : undefined;
     if (found?.verified) return { ...found, indexedAs: file };
   }
@@ -102,10 +131,20 @@ const MISSING = {
   truncated: 'the file is shorter than the offset: it was truncated or replaced',
 } as const;
 
-type Read = { raw: Buffer; kind?: undefined } | { kind: 'gone' | 'replaced' } | { error: string; kind?: undefined };
+function formatBytes(bytes: number): string {
+  return bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+
+type Read =
+  | { raw: Buffer; kind?: undefined }
+  | { kind: 'gone' | 'replaced' | 'truncated' | 'spent' }
+  | { error: string; kind?: undefined };
+
+/** The budget ran out while a .gz was inflated. */
+class InflateBudgetSpent extends Error {}
 
 /** The unit at `offset` of `file`, if it is the file `key` names (any file when undefined). */
-async function readAt(format: CdrFormat, file: string, offset: number, key: string | undefined): Promise<Read> {
+async function readAt(format: CdrFormat, file: string, offset: number, key: string | undefined, budget: InflateBudget): Promise<Read> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -114,17 +153,50 @@ async function readAt(format: CdrFormat, file: string, offset: number, key: stri
   }
   try {
     if (key !== undefined && fileKey(await handle.stat({ bigint: true })) !== key) return { kind: 'replaced' };
-    return { raw: await readUnit(format, handle, file, offset) };
+    if (!isGzip(file)) return { raw: await readUnit(format, fileChunks(handle, offset, offset + MAX_UNIT_BYTES, 64 * 1024)) };
+    if (await endsBefore(handle, offset)) return { kind: 'truncated' };
+    if (offset >= budget.left) return { kind: 'spent' };
+    return { raw: await readUnit(format, skipBytes(inflated(handle, file, budget), offset)) };
   } catch (err) {
-    return { error: (err as Error).message };
+    return err instanceof InflateBudgetSpent ? { kind: 'spent' } : { error: (err as Error).message };
   } finally {
     await handle.close();
   }
 }
 
-/** The bytes of the unit (line, or record element) that starts at `offset`, without its end of line. */
-async function readUnit(format: CdrFormat, handle: FileHandle, file: string, offset: number): Promise<Buffer> {
-  const chunks = isGzip(file) ? skipBytes(gunzipChunks(handle, file, 64 * 1024), offset) : fileChunks(handle, offset, offset + MAX_UNIT_BYTES, 64 * 1024);
+/**
+ * Whether a .gz's content surely ends at or before `offset`, from its trailer's ISIZE (the last 4 bytes: the
+ * size mod 2^32 of the last member's content), without inflating it. ISIZE is the whole content's size only
+ * for one member whose content is under 4 GiB: trusted when the compressed size is under 4 GiB and no larger
+ * than deflate can make ISIZE bytes (its worst case adds under 1/2048; the header a name, comment, extra field),
+ * which a file of several members, or one whose size wrapped, mostly is not. Either may still pass when its
+ * last member, or the wrapped rest, is the larger part: such a file is then skipped, its unit reported missing.
+ */
+async function endsBefore(handle: FileHandle, offset: number): Promise<boolean> {
+  const { size: compressed } = await handle.stat();
+  if (compressed < GZIP_MIN_BYTES || compressed >= 2 ** 32) return false;
+  const trailer = Buffer.alloc(4);
+  await handle.read(trailer, 0, 4, compressed - 4);
+  const isize = trailer.readUInt32LE(0);
+  return compressed <= isize + isize / 2048 + GZIP_MAX_HEADER_BYTES && isize <= offset;
+}
+
+/** A gzip member's fixed header and trailer. */
+const GZIP_MIN_BYTES = 18;
+/** Header, trailer and the optional name, comment (a path's length each) and extra field (≤ 64 KiB). */
+const GZIP_MAX_HEADER_BYTES = 80 * 1024;
+
+/** A .gz's content, each chunk charged to the budget before it is used. */
+async function* inflated(handle: FileHandle, file: string, budget: InflateBudget): AsyncGenerator<Buffer> {
+  for await (const chunk of gunzipChunks(handle, file, 64 * 1024)) {
+    if (chunk.length > budget.left) throw new InflateBudgetSpent();
+    budget.left -= chunk.length;
+    yield chunk;
+  }
+}
+
+/** The bytes of the unit (line, or record element) at the start of `chunks`, without its end of line. */
+async function readUnit(format: CdrFormat, chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   let length = 0;
   for await (const chunk of chunks) {

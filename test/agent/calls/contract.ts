@@ -13,6 +13,7 @@ import { IdentityInfo, Ingress } from '../../../proto/messages.js';
 export interface ContractOptions {
   retentionDays: number;
   bucketSec: number;
+  fileTrimGraceMs?: number;
 }
 
 export type MakeCallIndex = (options: ContractOptions) => SizedCallIndex | Promise<SizedCallIndex>;
@@ -175,7 +176,7 @@ export function callIndexContract(name: string, make: MakeCallIndex): void {
     });
 
     it("drops a file's dictionary term once its calls are past retention, keeps recent ones, and never names a trimmed file for a new one", async () => {
-      const index = await open({ retentionDays: 1 / 86_400, bucketSec: 1 });
+      const index = await open({ retentionDays: 1 / 86_400, bucketSec: 1, fileTrimGraceMs: 0 });
       const cdr = (name: string, called: string) =>
         call({ at: Date.now(), called, source: 'cdr:ribbon', evidence: { file: `/var/cdr/${name}.ACT`, offset: 10, fileKey: '2049:7' } });
       const found = (r: CallRecord) => index.lookup(r.called, r.at - 1000, r.at + 1000);
@@ -195,6 +196,18 @@ export function callIndexContract(name: string, make: MakeCallIndex): void {
       await index.add(fresh);
       for (const r of [recent, ...fresh]) expect(await found(r)).toEqual([r]);
       expect(await index.trimFiles()).toBe(0);
+    });
+
+    it("keeps a file's term for a grace after its calls expired (a lookup that read them just before still names it), and drops it after", async () => {
+      const graceMs = 1500;
+      const index = await open({ retentionDays: 1 / 86_400, bucketSec: 1, fileTrimGraceMs: graceMs });
+      const old = call({ at: Date.now(), source: 'cdr:ribbon', evidence: { file: '/var/cdr/old.ACT', offset: 10, fileKey: '2049:7' } });
+      await index.add([old]);
+      const expiresAt = Math.floor(old.at / 1000) * 1000 + 2000;
+      await sleep(expiresAt - Date.now() + 100);
+      expect(await index.trimFiles()).toBe(0);
+      await sleep(expiresAt + graceMs - Date.now() + 100);
+      expect(await index.trimFiles()).toBe(1);
     });
 
     it('rejects an evidence file identity that is not <dev>:<ino> and writes nothing', async () => {

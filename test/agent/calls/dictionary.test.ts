@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TermKind } from '../../../agent/calls/codec.js';
-import { Dictionary, type TermStore } from '../../../agent/calls/dictionary.js';
+import { Dictionary, FILE_TRIM_GRACE_MS, type TermStore } from '../../../agent/calls/dictionary.js';
 import { CallIndexInputError } from '../../../agent/calls/errors.js';
 import { StoreUnavailableError } from '../../../agent/calls/store.js';
 
@@ -123,11 +123,14 @@ describe('call index dictionary: evidence files', () => {
     expect(await dictionary.leaseFiles(['/cdr/old'], [9000])).toEqual([2]);
   });
 
-  it('drops cached file terms whose lease ended when it trims', async () => {
+  it('drops cached file terms whose lease ended more than the grace ago when it trims, and asks the store to keep the grace', async () => {
     const backing = fileStore();
+    const graces: number[] = [];
+    backing.trimFiles = async (_limit, graceMs) => (graces.push(graceMs), 0);
     const dictionary = new Dictionary(backing);
     await dictionary.leaseFiles(['/cdr/a', '/cdr/b'], [1000, 3000]);
-    await dictionary.trimFiles(2000);
+    await dictionary.trimFiles(2000 + FILE_TRIM_GRACE_MS);
+    expect(graces).toEqual([FILE_TRIM_GRACE_MS]);
     expect(() => dictionary.fileTerm(1, 1000)).toThrow(StoreUnavailableError);
     expect(dictionary.fileTerm(2, 3000)).toBe('/cdr/b');
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryCallIndex } from '../../../agent/calls/memory-index.js';
+import { ENTRY_BYTES } from '../../../agent/calls/codec.js';
+import { layoutOf } from '../../../agent/calls/layout.js';
+import { createMemoryCallIndex, MemoryBucketStore } from '../../../agent/calls/memory-index.js';
 import { call, callIndexContract } from './contract.js';
 
 callIndexContract('memory', (options) => createMemoryCallIndex(options));
@@ -34,6 +36,23 @@ describe('memory call index', () => {
       expect(await index.lookup('+12025550143', at, at + 999, 1000)).toHaveLength(120);
     } finally {
       await index.close();
+    }
+  });
+});
+
+describe('memory call index: bucket store', () => {
+  it('drops a bucket at the earliest expiry any write computed for it, as Redis keys do (a lowered retention)', async () => {
+    const store = new MemoryBucketStore(layoutOf({ retentionDays: 30, bucketSec: 3600 }));
+    const write = (bucket: number, expiresAt: number) => ({ shard: 3, bucket, expiresAt, entries: Buffer.alloc(ENTRY_BYTES, 1), extras: [] });
+    const now = Date.now();
+    try {
+      await store.append([write(1, now + 86_400_000), write(2, now - 1)]);
+      await store.append([write(1, now - 1), write(2, now + 86_400_000)]);
+      expect(await store.read(3, [1, 2])).toEqual([null, null]);
+      store.sweep(now);
+      expect(store.heldBuckets()).toBe(0);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -93,7 +93,7 @@ describe('redis call index: keys', () => {
 
   it('leases file terms in a sorted set under {dict}, trims those past retention with both hash entries, and gives their ids again', async () => {
     const keyPrefix = nextPrefix();
-    const index = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 1 / 86_400, bucketSec: 1 });
+    const index = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 1 / 86_400, bucketSec: 1, fileTrimGraceMs: 0 });
     const dict = (part: string) => `${keyPrefix}{dict}:file:${part}`;
     const cdr = (name: string, called: string) => call({ at: Date.now(), called, source: 'cdr:acme', evidence: { file: `/var/cdr/${name}.csv`, offset: 0, fileKey: '64768:12' } });
     try {
@@ -119,6 +119,85 @@ describe('redis call index: keys', () => {
       expect(Number(await admin.get(dict('seq')))).toBe(4);
       expect((await admin.hvals(dict('ids'))).map(Number).sort()).toEqual([1, 2, 3, 4]);
       for (const r of [recent, ...fresh]) expect(await index.lookup(r.called, r.at - 1000, r.at + 1000)).toEqual([r]);
+    } finally {
+      await index.close();
+    }
+  });
+
+  it('expires a bucket key at the earliest expiry any append computed: after retention was lowered, a trimmed file id given again never names its calls', async () => {
+    const keyPrefix = nextPrefix();
+    const options = { url: server.url, keyPrefix, bucketSec: 1, fileTrimGraceMs: 0 };
+    // The agent ran with a longer retention, and restarts with a shorter one.
+    const before = createRedisCallIndex({ ...options, retentionDays: 60 / 86_400 });
+    const after = createRedisCallIndex({ ...options, retentionDays: 1 / 86_400 });
+    const cdr = (name: string, at: number, called = '+12025550143') =>
+      call({ at, called, source: 'cdr:acme', evidence: { file: `/var/cdr/${name}.csv`, offset: 0, fileKey: '64768:12' } });
+    try {
+      const at = Date.now();
+      const key = `${keyPrefix}{${shardOf(layoutOf({ retentionDays: 1, bucketSec: 1 }), '+12025550143')}}:${Math.floor(at / 1000)}`;
+      const expiresAt = (Math.floor(at / 1000) + 1) * 1000 + 1000;
+      await before.add([cdr('f', at)]);
+      expect(await admin.pexpiretime(key)).toBe(expiresAt + 59_000);
+      const g = cdr('g', at + 1);
+      await after.add([g]);
+      expect(await admin.pexpiretime(key)).toBe(expiresAt);
+      await sleep(expiresAt - Date.now() + 100);
+      expect(await after.trimFiles()).toBe(1);
+      // H takes G's id; G's calls went with their bucket key rather than being read as H's.
+      const h = cdr('h', Date.now(), '+12025550199');
+      await after.add([h]);
+      const ids = await admin.hgetall(`${keyPrefix}{dict}:file:ids`);
+      expect(ids).toEqual({ '/var/cdr/f.csv\u000064768:12': '1', '/var/cdr/h.csv\u000064768:12': '2' });
+      expect(await after.lookup(g.called, g.at - 1000, g.at + 1000)).toEqual([]);
+      expect(await after.lookup(h.called, h.at - 1000, h.at + 1000)).toEqual([h]);
+    } finally {
+      await before.close();
+      await after.close();
+    }
+  });
+
+  it('keeps a file term for the grace after its lease ended: its id is not given again while a lookup may still resolve it', async () => {
+    const keyPrefix = nextPrefix();
+    const index = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 1 / 86_400, bucketSec: 1 });
+    const dict = (part: string) => `${keyPrefix}{dict}:file:${part}`;
+    const cdr = (name: string, called: string) => call({ at: Date.now(), called, source: 'cdr:acme', evidence: { file: `/var/cdr/${name}.csv`, offset: 0, fileKey: '64768:12' } });
+    try {
+      const old = cdr('old', '+12025550101');
+      await index.add([old]);
+      await sleep((Math.floor(old.at / 1000) + 1) * 1000 + 1000 - Date.now() + 100);
+      expect(await index.trimFiles()).toBe(0);
+      expect(await admin.hget(dict('terms'), '1')).toBe('/var/cdr/old.csv\u000064768:12');
+      const next = cdr('next', '+12025550102');
+      await index.add([next]);
+      expect(await admin.hget(dict('ids'), '/var/cdr/next.csv\u000064768:12')).toBe('2');
+      expect(await index.lookup(next.called, next.at - 1000, next.at + 1000)).toEqual([next]);
+    } finally {
+      await index.close();
+    }
+  });
+
+  it('leases a file term interned before leases existed for at least retention and a bucket from now, however old the call', async () => {
+    const keyPrefix = nextPrefix();
+    const retentionMs = 30 * 86_400_000;
+    const index = createRedisCallIndex({ url: server.url, keyPrefix, retentionDays: 30, bucketSec: 3600 });
+    const dict = (part: string) => `${keyPrefix}{dict}:file:${part}`;
+    const legacy = '/var/cdr/legacy.csv\u000064768:12';
+    await admin.hset(dict('ids'), legacy, '1');
+    await admin.hset(dict('terms'), '1', legacy);
+    await admin.set(dict('seq'), '1');
+    const at = Date.now() - 20 * 86_400_000;
+    const cdr = (name: string, calledNumber: string) => call({ at, called: calledNumber, source: 'cdr:acme', evidence: { file: `/var/cdr/${name}.csv`, offset: 0, fileKey: '64768:12' } });
+    try {
+      const calls = [cdr('legacy', '+12025550101'), cdr('new', '+12025550102')];
+      const started = Date.now();
+      await index.add(calls);
+      const done = Date.now();
+      const leased = Number(await admin.zscore(dict('until'), '1'));
+      expect(leased).toBeGreaterThanOrEqual(started + retentionMs + 3_600_000);
+      expect(leased).toBeLessThanOrEqual(done + retentionMs + 3_600_000);
+      // A term leased before keeps the lease its bucket asks for.
+      expect(Number(await admin.zscore(dict('until'), '2'))).toBe((Math.floor(at / 3_600_000) + 1) * 3_600_000 + retentionMs);
+      for (const r of calls) expect(await index.lookup(r.called, at - 1000, at + 1000)).toEqual([r]);
     } finally {
       await index.close();
     }

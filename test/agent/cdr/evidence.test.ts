@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
@@ -8,9 +8,10 @@ import { answerQuery, type EvidencedMatch } from '../../../agent/answer.js';
 import { createMemoryCallIndex } from '../../../agent/calls/memory-index.js';
 import type { CallRecord } from '../../../agent/calls/record.js';
 import { MemoryCheckpointStore } from '../../../agent/cdr/checkpoints.js';
-import { cdrEvidence, readEvidence } from '../../../agent/cdr/evidence.js';
+import { cdrEvidence, inflateBudget, readEvidence } from '../../../agent/cdr/evidence.js';
 import { fileKey } from '../../../agent/cdr/identity.js';
 import { metaswitch } from '../../../agent/cdr/metaswitch.js';
+import { parseSegment } from '../../../agent/cdr/segment.js';
 import { startCdrTailer, type CdrSourceSettings, type CdrTailer } from '../../../agent/cdr/tailer.js';
 import { IngressMap } from '../../../agent/ingress.js';
 import type { HopQuery } from '../../../proto/messages.js';
@@ -94,6 +95,19 @@ describe('CDR evidence', () => {
     const bytes = Buffer.from(doc, 'utf8');
     expect(parsed?.offsets).toEqual([bytes.indexOf(metaswitchCall(0)), bytes.indexOf(metaswitchCall(1))]);
     expect(parsed?.offsets[0]).toBe(doc.indexOf(metaswitchCall(0)) + 1); // ü is two bytes
+  });
+
+  it('reads back the element of an XML file that is not UTF-8 as ISO-8859-1, as the tailer read it, verified', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'cfs-billing-0000170.xml');
+    const second = metaswitchCall(1).replace('Carrier A', 'Carri\u00e8r \u00c4');
+    const bytes = Buffer.from(`${METASWITCH_HEADER}${metaswitchCall(0)}${second}</CDRs></File>\n`, 'latin1');
+    writeFileSync(file, bytes);
+    const source: CdrSourceSettings = { format: 'metaswitch', dir, zone: 'UTC', options: {} };
+    const segment = parseSegment(metaswitch, { file, zone: 'UTC', options: {} }, bytes, 1);
+    const record = { ...(segment.records[1] as CallRecord), evidence: { file, offset: segment.offsets[1] as number } };
+    expect(record.ingress).toEqual({ trunkGroup: 'Carri\u00e8r \u00c4' });
+    expect(await readEvidence(record, [source])).toMatchObject({ file, text: second.trimEnd(), verified: true });
   });
 
   it('puts the evidence into hop answer matches as the site discloses it: hash by default, the line on request, or none', async () => {
@@ -181,5 +195,47 @@ describe('CDR evidence', () => {
     truncateSync(file, 0);
     appendFileSync(file, kamailioLine(5) + kamailioLine(6));
     expect(await readEvidence(records[1] as CallRecord, [source])).toMatchObject({ file: `${file}.1`, text: kamailioLine(1).slice(0, -1), verified: true });
+  });
+});
+
+describe('CDR evidence: bounded .gz inflating', () => {
+  it("skips a rotated .gz whose trailer says its content ends before the offset, without inflating it", async () => {
+    const dir = tempDir();
+    const file = join(dir, 'kamailio.log');
+    const content = kamailioLine(0) + kamailioLine(1) + kamailioLine(2);
+    writeFileSync(file, content);
+    const { source, records } = await indexed(dir, 3);
+    unlinkSync(file);
+    // An earlier rotation (looked at first: written since the call, oldest first) holds only the first line.
+    writeFileSync(`${file}.2.gz`, gzipSync(kamailioLine(0)));
+    writeFileSync(`${file}.1.gz`, gzipSync(content));
+    const earlier = (Date.now() - 60_000) / 1000;
+    utimesSync(`${file}.2.gz`, earlier, earlier);
+    const budget = inflateBudget(2 ** 20);
+    expect(await readEvidence(records[2] as CallRecord, [source], budget)).toMatchObject({ file: `${file}.1.gz`, text: kamailioLine(2).slice(0, -1), verified: true, indexedAs: file });
+    expect(budget.limit - budget.left).toBe(content.length);
+  });
+
+  it('inflates no more .gz content per answer than its allowance: a record beyond it is reported missing, saying why', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'kamailio.log');
+    const noise = Array.from({ length: 2000 }, (_, i) => `Nov 28 19:00:00 sbc1 kernel: noise ${i} ${'x'.repeat(80)}\n`).join('');
+    writeFileSync(file, kamailioLine(0) + noise + kamailioLine(1));
+    const { source, records } = await indexed(dir, 2);
+    const [first, second] = records as [CallRecord, CallRecord];
+    writeFileSync(`${file}.1.gz`, gzipSync(readFileSync(file)));
+    unlinkSync(file);
+    const offset = second.evidence?.offset as number;
+    const spent = (limit: string) => ({ file, offset, missing: `finding it would inflate more than the ${limit} of .gz content an answer may inflate` });
+    const evidence = await cdrEvidence([first, second], [source], 'hash', 64 * 1024);
+    expect(evidence.get(first)).toMatchObject({ file: `${file}.1.gz`, verified: true });
+    expect(evidence.get(second)).toEqual(spent('65536 bytes'));
+    // An allowance that covers the offset but not the chunk holding the line stops inflating there.
+    const budget = inflateBudget(offset + 1);
+    expect(await readEvidence(second, [source], budget)).toEqual(spent(`${offset + 1} bytes`));
+    expect(budget.left).toBeGreaterThanOrEqual(0);
+    expect(budget.left).toBeLessThan(budget.limit);
+    // The default allowance reads it.
+    expect(await readEvidence(second, [source])).toMatchObject({ file: `${file}.1.gz`, text: kamailioLine(1).slice(0, -1), verified: true });
   });
 });
