@@ -238,7 +238,7 @@ export const AgentConfig = z
         evidence: z
           .enum(['none', 'hash', 'line'])
           .default('hash')
-          .describe('What a hop answer says about the CDR behind a match: hash = file name, byte offset and sha256 of the raw line; line = the raw line too; none = nothing'),
+          .describe('What a hop answer says about the CDR behind a match: hash = file name (where the line is now, and the name it was indexed under when rotation renamed the file), byte offset and sha256 of the raw line; line = the raw line too; none = nothing'),
       })
       .strict()
       .prefault({})
