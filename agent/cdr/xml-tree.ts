@@ -135,7 +135,7 @@ export function readTree(text: string, from = 0, to = text.length, wanted: Wante
       } else return undefined;
     } else {
       const nameEnd = readName(text, i + 1);
-      if (nameEnd < 0 || stack.length >= MAX_DEPTH || isGuarded(text, localFrom, nameEnd)) return undefined;
+      if (nameEnd < 0 || stack.length >= MAX_DEPTH || isGuarded(text, i + 1, localFrom, nameEnd)) return undefined;
       if (top !== undefined) endRun(top);
       const parent = top ?? doc;
       const want = parent.want.whole ? WHOLE : wantedChild(parent.want, text, localFrom, nameEnd);
@@ -204,7 +204,7 @@ function skipElement(text: string, at: number, nameEnd: number, to: number, dept
       i = end + 3;
     } else {
       const end = readName(text, lt + 1);
-      if (end < 0 || depth + open >= MAX_DEPTH || isGuarded(text, localFrom, end)) return -1;
+      if (end < 0 || depth + open >= MAX_DEPTH || isGuarded(text, lt + 1, localFrom, end)) return -1;
       i = scanAttributes(text, end);
       if (i < 0 || i > to) return -1;
       if (!selfClosing) {
@@ -431,8 +431,13 @@ const GUARDED_BY_LENGTH: readonly (readonly string[] | undefined)[] = GUARDED_NA
   return by;
 }, []);
 
-/** Not an element name this reader takes (see GUARDED_NAMES). */
-function isGuarded(text: string, from: number, to: number): boolean {
+/**
+ * Not an element name this reader takes: a GUARDED_NAMES one, or `xmlns`/`xmlns:*` (fast-xml-parser names such an
+ * element '' where this reader would name it by its local part). `rawFrom`: where the name starts, its prefix
+ * included; `from`: where its local part starts.
+ */
+function isGuarded(text: string, rawFrom: number, from: number, to: number): boolean {
+  if (startsAt(text, 'xmlns', rawFrom) && (to - rawFrom === 5 || text.charCodeAt(rawFrom + 5) === COLON)) return true;
   const same = GUARDED_BY_LENGTH[to - from];
   if (same !== undefined) for (const g of same) if (startsAt(text, g, from)) return true;
   return false;

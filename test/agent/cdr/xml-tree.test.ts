@@ -199,6 +199,8 @@ describe('wanted paths', () => {
     ['an unknown entity', '<r><z>&nbsp;</z></r>'],
     ['a numeric reference in an attribute', '<r><z k="&#65;"/></r>'],
     ['a guarded name', '<r><z><constructor/></z></r>'],
+    ['an element named like a namespace declaration', '<r><z><xmlns:x>1</xmlns:x></z></r>'],
+    ['an element named xmlns', '<r><z><xmlns/></z></r>'],
     ['an unclosed comment', '<r><z><!-- </z></r>'],
     ['a processing instruction', '<r><z><?pi?></z></r>'],
     ['deep nesting', '<r>' + '<z>'.repeat(70) + '</z>'.repeat(70) + '</r>'],
