@@ -44,3 +44,12 @@ export async function unwatch(redis: RedisClient, key: string): Promise<void> {
   if (redis instanceof Cluster) await redis.multi().exists(key).exec();
   else await redis.unwatch();
 }
+
+/** Closes a client: QUIT when Redis answers, else drops the connection (a QUIT to a dead server would wait). */
+export async function closeRedis(redis: RedisClient): Promise<void> {
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

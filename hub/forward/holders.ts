@@ -6,7 +6,7 @@
  * key, so on a Redis Cluster (`cluster`) it needs no hash tag: the blocks live in the key's slot.
  */
 import { z } from 'zod';
-import { openRedis, type RedisClient, type RedisTarget } from '../../config/redis-connection.js';
+import { closeRedis, openRedis, type RedisClient, type RedisTarget } from '../../config/redis-connection.js';
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { ProviderId } from '../../proto/messages.js';
 import { DEFAULT_KEY_PREFIX } from '../store/redis-keys.js';
@@ -92,11 +92,7 @@ export class RedisHolderStore implements HolderStore {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await closeRedis(this.redis);
   }
 
   private async run<T>(op: string, work: (r: RedisClient) => Promise<T>): Promise<T> {

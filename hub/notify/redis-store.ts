@@ -7,7 +7,7 @@
  */
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { LuaScript } from '../store/lua.js';
-import { type RedisClient, openRedis } from '../../config/redis-connection.js';
+import { closeRedis, openRedis, type RedisClient } from '../../config/redis-connection.js';
 import { DEFAULT_KEY_PREFIX } from '../store/redis-keys.js';
 import type { Delivery } from './delivery.js';
 import { type DeliveryFilter, type DropResult, matchesDelivery, type NotifyStore } from './store.js';
@@ -168,11 +168,7 @@ export class RedisNotifyStore implements NotifyStore {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await closeRedis(this.redis);
   }
 
   private async fetch(r: RedisClient, ids: readonly string[]): Promise<Delivery[]> {

@@ -14,7 +14,7 @@ import { byId, matchesFilter, type CaseFilter } from './listing.js';
 import { LuaScript } from './lua.js';
 import { CaseIndex, indexesOf, indexFor, type CaseIndexName } from './redis-case-index.js';
 import { HubKeys } from './redis-keys.js';
-import { type RedisClient, openRedis } from '../../config/redis-connection.js';
+import { closeRedis, openRedis, type RedisClient } from '../../config/redis-connection.js';
 import { EnqueueSignals } from './redis-signals.js';
 import type { HubStore, Provider, TokenRecord } from './store.js';
 
@@ -270,11 +270,7 @@ export class RedisHubStore implements HubStore {
     if (this.closed) return;
     this.closed = true;
     this.signals.close();
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await closeRedis(this.redis);
   }
 
   // ---- internals ----
