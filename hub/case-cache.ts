@@ -8,7 +8,7 @@
 import type { Case } from './case.js';
 
 /** Open cases kept: a busy hub's agent hops; cases waiting a day on a person are read again when they move. */
-export const CASES_KEPT = 4096;
+const CASES_KEPT = 4096;
 
 export class CaseCache {
   private readonly cases = new Map<string, Case>();

@@ -182,6 +182,13 @@ export function currentHop(c: Case): Hop | undefined {
   return c.hops.at(-1);
 }
 
+/** The hop of an open case waiting for a person, with its open attempt. */
+export function waitingManualHop(c: Case): { hop: Hop; attempt: HopAttempt } | undefined {
+  const hop = currentHop(c);
+  const attempt = hop?.attempts.at(-1);
+  return c.status === 'open' && hop?.mode === 'manual' && hop.state === 'pending' && attempt ? { hop, attempt } : undefined;
+}
+
 /** The query an attempt of a hop sends: rebuilt from the case alone, so a restarted hub can offer it again. */
 export function hopQuery(c: Case, hop: Hop, attempt: HopAttempt): HopQuery {
   return {

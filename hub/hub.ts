@@ -19,6 +19,7 @@ import {
   applyTimeout,
   cancelCase,
   currentHop,
+  waitingManualHop,
   type EngineConfig,
   type EngineContext,
   type ForwardStart,
@@ -459,13 +460,6 @@ export class Hub {
   private caseLog(c: Case): { info(fields: object, msg: string): void } {
     return { info: (fields, msg) => this.log.info({ caseId: c.id, ...fields }, msg) };
   }
-}
-
-/** The hop of an open case waiting for a person, with its open attempt. */
-function waitingManualHop(c: Case): { hop: Hop; attempt: HopAttempt } | undefined {
-  const hop = currentHop(c);
-  const attempt = hop?.attempts.at(-1);
-  return c.status === 'open' && hop?.mode === 'manual' && hop.state === 'pending' && attempt ? { hop, attempt } : undefined;
 }
 
 /** The queries a step sends, named on the log line of the event that caused them. */

@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Case, Outcome } from './case.js';
-import { currentHop } from './engine.js';
+import { waitingManualHop } from './engine.js';
 import type { Hub } from './hub.js';
 
 export interface HubMetrics {
@@ -71,7 +71,7 @@ export function hubMetrics(hub: Hub): HubMetrics {
     registers,
     async collect() {
       const open = await hub.store.listCases({ status: 'open' });
-      this.set(open.filter((c) => isWaitingForPerson(c)).length);
+      this.set(open.filter((c) => waitingManualHop(c) !== undefined).length);
     },
   });
   new Gauge({
@@ -118,10 +118,6 @@ export function transitions(before: Case | undefined, after: Case): { ended?: Ou
   return { ...(ends && { ended: after.status as Outcome }), answered };
 }
 
-function isWaitingForPerson(c: Case): boolean {
-  const hop = currentHop(c);
-  return hop?.mode === 'manual' && hop.state === 'pending';
-}
 
 /** The pattern of the route that answered (`/v1/tracebacks/:id`); the catch-all middleware pattern means none did. */
 function matched(c: Parameters<MiddlewareHandler>[0]): string {

@@ -56,8 +56,9 @@ export function subscribersApi(notifier: Notifier, { now, tokens }: ApiDeps): Ho
     return c.json({ ...withoutBody(d), notification: JSON.parse(d.body) as unknown });
   });
   r.post('/v1/deliveries/:id/redeliver', admin, async (c) => {
-    if (!(await notifier.getDelivery(c.req.param('id')))) throw new HttpError(404, 'no such delivery');
-    const d = await notifier.redeliver(c.req.param('id'));
+    const d = await notifier.redeliver(c.req.param('id')).catch((err: unknown) => {
+      throw err instanceof UnknownDeliveryError ? new HttpError(404, 'no such delivery') : err;
+    });
     c.get('log').info({ delivery: d.id, by: c.get('token').id }, 'redelivery requested');
     return c.json(withoutBody(d), 202);
   });

@@ -26,6 +26,7 @@ import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { candidateFields, type DnoChangeRow, DnoChangeRefused, type DnoRequest } from './master.js';
 import { collectListed, NetDelta, rewriteBucket } from './layout.js';
 import { DELTA_BUDGET, DELTA_KEEP, type DnoChangeResult, type DnoListStore, type DnoSummary, MAX_BEHIND, newListId, planChange, READ_CHUNK, type StoredEntries, summaryOf } from './store.js';
+import { checkKeyPrefix } from '../store/redis-keys.js';
 
 const BUCKETS = 32_768;
 /** Keys per MGET/HMGET round trip. */
@@ -52,7 +53,7 @@ export class RedisDnoListStore implements DnoListStore {
 
   constructor(opts: RedisDnoListStoreOptions) {
     const prefix = opts.keyPrefix ?? 'ht:hub:';
-    if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain { or }, got "${prefix}"`);
+    checkKeyPrefix(prefix);
     this.p = `${prefix}{dno}:`;
     const connect = () => openRedis(opts, { maxRetriesPerRequest: 2 });
     this.redis = connect();

@@ -11,7 +11,7 @@ import type { Notifier } from './notifier.js';
 export type AttemptOutcome = 'delivered' | 'retried' | 'dead_lettered';
 
 /** What one stored attempt result was: a failure that will be tried again is `retried`. */
-export function attemptOutcome(after: Delivery): AttemptOutcome {
+function attemptOutcome(after: Delivery): AttemptOutcome {
   return after.state === 'delivered' ? 'delivered' : after.state === 'dead' ? 'dead_lettered' : 'retried';
 }
 

@@ -35,7 +35,7 @@ export interface NotifierOptions {
 }
 
 /** How long the subscriber list is used without reading it again: it is read at every case end. */
-export const SUBSCRIBERS_CACHE_MS = 1000;
+const SUBSCRIBERS_CACHE_MS = 1000;
 
 export class Notifier {
   private readonly now: () => number;

@@ -8,7 +8,7 @@
 import { StoreUnavailableError } from '../../agent/calls/store.js';
 import { LuaScript } from '../store/lua.js';
 import { closeRedis, openRedis, type RedisClient } from '../../config/redis-connection.js';
-import { DEFAULT_KEY_PREFIX } from '../store/redis-keys.js';
+import { checkKeyPrefix, DEFAULT_KEY_PREFIX } from '../store/redis-keys.js';
 import type { Delivery } from './delivery.js';
 import { type DeliveryFilter, type DropResult, matchesDelivery, type NotifyStore } from './store.js';
 import type { Subscriber } from './subscriber.js';
@@ -76,7 +76,7 @@ export class RedisNotifyStore implements NotifyStore {
 
   constructor(o: RedisNotifyStoreOptions) {
     const prefix = o.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain { or }, got "${prefix}"`);
+    checkKeyPrefix(prefix);
     const base = `${prefix}{notify}:`;
     this.k = { subscribers: `${base}subscribers`, due: `${base}due`, all: `${base}all`, delivered: `${base}delivered`, delivery: (id) => `${base}delivery:${id}` };
     this.redis = openRedis({ url: o.url, cluster: o.cluster }, { commandTimeout: o.timeoutMs ?? 1500, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 100, 1000) });

@@ -4,13 +4,17 @@
  */
 export const DEFAULT_KEY_PREFIX = 'ht:hub:';
 
+/** A brace in a key prefix would become the hash tag of every key and defeat the layout: refused. */
+export function checkKeyPrefix(prefix: string): void {
+  if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain { or }, got "${prefix}"`);
+}
+
 export class HubKeys {
   /** Every case index lives in one hash slot: an index update is one script. */
   readonly caseIndex: string;
 
   constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
-    // A brace in the prefix would become the hash tag of every key and defeat the layout.
-    if (/[{}]/.test(prefix)) throw new RangeError(`keyPrefix must not contain { or }, got "${prefix}"`);
+    checkKeyPrefix(prefix);
     this.caseIndex = `${prefix}{case-index}:`;
   }
 
