@@ -112,6 +112,36 @@ const SEMICOLON = 59;
 const QUESTION = 63;
 
 /**
+ * The E.164 form of the shapes nearly every CDR number has — 10 digits (NPA not 0), 11 digits starting with 1,
+ * or '+' and 7–15 digits — exactly as `normalise` makes it, without its full parse and NANP validity (which a
+ * call record does not keep); null for any other shape, or when trunk rules could change it. `noa` overrides
+ * the trunk's nature of address (passed apart: no rules object per record). test/agent/cdr/assemble.test.ts
+ * checks the two agree on every digit string.
+ */
+export function plainE164(text: string, trunk: TrunkRules | undefined, noa: TrunkRules['natureOfAddress']): string | null {
+  if (trunk?.stripPrefixes !== undefined) return null;
+  const length = text.length;
+  const first = text.charCodeAt(0);
+  // A national or unknown nature of address reads these shapes as guessing does; an international one reads
+  // digits without '+' as a country code first.
+  if ((noa ?? trunk?.natureOfAddress) === 'e164' && first !== PLUS) return null;
+  let from: number;
+  if (first === PLUS) {
+    if (length < 8 || length > 16 || text.charCodeAt(1) === ZERO) return null;
+    from = 1;
+  } else if (length === 10) {
+    if (first === ZERO) return null; // 0000000000 is an anonymity token
+    from = 0;
+  } else if (length === 11 && first === ONE) from = 0;
+  else return null;
+  for (let i = from; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE) return null;
+  }
+  return first === PLUS ? text : length === 10 ? `+1${text}` : `+${text}`;
+}
+
+/**
  * isEmergency for the forms an SBC sends on nearly every INVITE — '+13125550117', 'sip:+1312…@host;user=phone',
  * 'tel:+1312…;…' — read in place, without allocating (the policy server asks on every DNO hit). Undefined for
  * any other form (display names, escapes, separators, other schemes): then the full parse decides.

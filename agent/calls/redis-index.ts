@@ -84,6 +84,12 @@ end
 return #KEYS`;
 const HEAD_BYTES_PER_KEY = 12;
 
+/** A key's head for the append script (its `'<I4d'`): the length of its entries, then their expiry. */
+function writeHead(head: Buffer, at: number, w: BucketWrite): void {
+  head.writeUInt32LE(w.entries.length, at);
+  head.writeDoubleLE(w.expiresAt, at + 4);
+}
+
 interface AppendCommander {
   htAppendEntries(numKeys: number, ...args: (string | Buffer | number)[]): Promise<number>;
   /** The same script for one key, declared so: a cluster client's auto-pipelining routes a command by its first key. */
@@ -124,8 +130,7 @@ class RedisBucketStore implements BucketStore {
           const key = this.entriesKey(w.shard, w.bucket);
           keys[i] = key;
           blobs[i] = w.entries;
-          head.writeUInt32LE(w.entries.length, i * HEAD_BYTES_PER_KEY);
-          head.writeDoubleLE(w.expiresAt, i * HEAD_BYTES_PER_KEY + 4);
+          writeHead(head, i * HEAD_BYTES_PER_KEY, w);
           if (w.extras.length > 0) {
             pipeline.hset(`${key}:x`, ...w.extras.flat());
             pipeline.pexpireat(`${key}:x`, w.expiresAt, 'LT');
@@ -155,8 +160,7 @@ class RedisBucketStore implements BucketStore {
         const key = this.entriesKey(w.shard, w.bucket);
         if (w.extras.length > 0) sent.push(redis.hset(`${key}:x`, ...w.extras.flat()), redis.pexpireat(`${key}:x`, w.expiresAt, 'LT'));
         const head = Buffer.allocUnsafe(HEAD_BYTES_PER_KEY);
-        head.writeUInt32LE(w.entries.length, 0);
-        head.writeDoubleLE(w.expiresAt, 4);
+        writeHead(head, 0, w);
         sent.push(commander.htAppendEntry(key, w.entries, head));
       }
       for (const [bucket, { count, expiresAt }] of entriesPerBucket(part)) {

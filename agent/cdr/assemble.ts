@@ -3,7 +3,7 @@
  * apply the anonymity rules, and assemble the CallRecord. Formats only find fields; the rules live here once.
  */
 import type { Ingress } from '../../proto/messages.js';
-import { normalise, type TrunkRules } from '../../proto/tn.js';
+import { normalise, plainE164, type TrunkRules } from '../../proto/tn.js';
 import type { CallRecord } from '../calls/record.js';
 import { utf8Text } from './csv.js';
 import { numberRules, type SourceRules } from './rules.js';
@@ -70,40 +70,6 @@ export function callRecord(format: string, f: CallFields, rules: SourceRules | u
   if (f.callId !== undefined && f.callId !== '') record.callId = utf8Text(f.callId);
   return record;
 }
-
-/**
- * The E.164 form of the shapes nearly every CDR number has — 10 digits (NPA not 0), 11 digits starting with 1,
- * or '+' and 7–15 digits — exactly as proto/tn.ts `normalise` makes it, without its full parse and NANP
- * validity (which a record does not keep); null for any other shape, or when trunk rules could change it.
- * test/agent/cdr/assemble.test.ts checks the two agree on every digit string.
- */
-function plainE164(text: string, trunk: TrunkRules | undefined, noa: NatureOfAddress | undefined): string | null {
-  if (trunk?.stripPrefixes !== undefined) return null;
-  const length = text.length;
-  const first = text.charCodeAt(0);
-  // A national or unknown nature of address reads these shapes as guessing does; an international one reads
-  // digits without '+' as a country code first.
-  if ((noa ?? trunk?.natureOfAddress) === 'e164' && first !== PLUS) return null;
-  let from: number;
-  if (first === PLUS) {
-    if (length < 8 || length > 16 || text.charCodeAt(1) === ZERO) return null;
-    from = 1;
-  } else if (length === 10) {
-    if (first === ZERO) return null; // 0000000000 is an anonymity token
-    from = 0;
-  } else if (length === 11 && first === ONE) from = 0;
-  else return null;
-  for (let i = from; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < ZERO || c > NINE) return null;
-  }
-  return first === PLUS ? text : length === 10 ? `+1${text}` : `+${text}`;
-}
-
-const PLUS = 43;
-const ZERO = 48;
-const ONE = 49;
-const NINE = 57;
 
 function withNoa(trunk: TrunkRules | undefined, noa: NatureOfAddress | undefined): TrunkRules | undefined {
   return noa === undefined ? trunk : { ...trunk, natureOfAddress: noa };

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import type { EvidenceDisclosure } from '../answer.js';
 import type { CallRecord } from '../calls/record.js';
 import { fileChunks, gunzipChunks, skipBytes } from './chunks.js';
 import { CdrLineError, type CdrContext, type CdrFormat } from './format.js';
@@ -27,7 +28,7 @@ import type { CdrSourceSettings } from './tailer.js';
 export async function cdrEvidence(
   records: readonly CallRecord[],
   sources: readonly CdrSourceSettings[],
-  disclose: 'none' | 'hash' | 'line' | undefined,
+  disclose: EvidenceDisclosure | undefined,
   maxInflatedBytes = MAX_INFLATED_BYTES,
 ): Promise<Map<CallRecord, CdrEvidence>> {
   const found = new Map<CallRecord, CdrEvidence>();
@@ -69,7 +70,7 @@ const MAX_COPIES_READ = 8;
  * before its offset, for up to MAX_COPIES_READ files per record and every record at once. 256 MiB covers a busy
  * day's CDR file; a record whose unit lies beyond what is left is reported missing rather than read.
  */
-export const MAX_INFLATED_BYTES = 256 * 2 ** 20;
+const MAX_INFLATED_BYTES = 256 * 2 ** 20;
 
 /** What an answer may still inflate, shared by the reads of its records. */
 export interface InflateBudget {
@@ -98,10 +99,10 @@ export async function readEvidence(
   const source = sources.find((s) => `cdr:${s.format}` === record.source && resolve(s.dir) === dirname(file));
   const format = source && cdrFormat(source.format);
   if (source === undefined || format === undefined) return { file, offset, missing: 'no configured CDR source reads this file' };
+  const ctx: CdrContext = { file, zone: source.zone, options: source.options, rules: sourceRules(source) };
   const check = (path: string, raw: Buffer) => {
-    const ctx: CdrContext = { file: path, zone: source.zone, options: source.options, rules: sourceRules(source) };
     const text = raw.toString(format.framing === 'line' ? 'latin1' : xmlDecoding(raw));
-    return { file: path, offset, sha256: createHash('sha256').update(raw).digest('hex'), text, verified: raw.length > 0 && sameCall(format, text, ctx, record) };
+    return { file: path, offset, sha256: createHash('sha256').update(raw).digest('hex'), text, verified: raw.length > 0 && sameCall(format, text, { ...ctx, file: path }, record) };
   };
 
   const spent = { file, offset, missing: `finding it would inflate more than the ${formatBytes(budget.limit)} of .gz content an answer may inflate` };
