@@ -121,7 +121,7 @@ function sourceOfFile(file: string): string {
 export async function readListPart(path: string): Promise<ListPart> {
   const source = sourceOfFile(path);
   // Sized by the file's line count: the packed array is made once, never grown and copied.
-  const builder = new SnapshotBuilder(await countLines(path));
+  const builder = new SnapshotBuilder(await countFileLines(path));
   const scanner = new ListScanner((field, reason) => builder.addField(field, reason, source));
   for await (const piece of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_BYTES })) scanner.push(piece as string);
   const errors = scanner.end();
@@ -131,7 +131,7 @@ export async function readListPart(path: string): Promise<ListPart> {
 
 const READ_BYTES = 1 << 16;
 
-async function countLines(path: string): Promise<number> {
+async function countFileLines(path: string): Promise<number> {
   let lines = 1;
   for await (const chunk of createReadStream(path, { highWaterMark: READ_BYTES })) {
     const bytes = chunk as Buffer;

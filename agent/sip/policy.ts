@@ -124,20 +124,17 @@ export function decideInvite(msg: SipMessage, src: InviteSource, ctx: PolicyCont
   let status: number;
   let reason: string;
   let headers: [string, string][];
-  let headerLines: string | undefined;
   if (decision.action === 'block') {
     status = ctx.settings.block.code;
     reason = ctx.blockReason;
     headers = ctx.blockHeaders;
-    headerLines = ctx.blockHeaderLines;
   } else {
     status = ctx.continueStatus;
     reason = ctx.continueReason;
-    const contact = `<${calledRaw}>`;
-    headers = status === 302 ? [['Contact', contact]] : [];
-    headerLines = status === 302 ? headerLine('Contact', contact) : undefined;
+    headers = status === 302 ? [['Contact', `<${calledRaw}>`]] : [];
   }
-  const response = buildResponse(msg, status, reason, headerLines === undefined ? {} : { headerLines }, src);
+  // The block answer's header lines are made once, with the context.
+  const response = buildResponse(msg, status, reason, decision.action === 'block' ? { headerLines: ctx.blockHeaderLines } : { headers }, src);
   return { status, reason, headers, response, decision, calling, record: recordOf(msg, src, calling, calledRaw, ctx.source) };
 }
 

@@ -8,6 +8,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import type { Logger } from 'pino';
+import { parseCidr } from '../../config/cidr.js';
 import type { ListenAddress } from '../../config/listen.js';
 import { isLoopbackHost } from '../../config/loopback.js';
 
@@ -16,15 +17,12 @@ export type AddressTest = (address: string) => boolean;
 /** Addresses remembered before the cache starts over: a flood of spoofed sources must not grow memory. */
 const CACHE_LIMIT = 4_096;
 
-/** `cidrs` are canonical `address/prefix` strings, as the config schema leaves them; [] matches nothing. */
+/** `cidrs` are `address/prefix` strings (config/cidr.ts: a CidrError otherwise); [] matches nothing. */
 export function addressList(cidrs: readonly string[]): AddressTest {
   const list = new BlockList();
   for (const cidr of cidrs) {
-    const slash = cidr.indexOf('/');
-    const address = slash < 0 ? cidr : cidr.slice(0, slash);
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    const prefix = slash < 0 ? (family === 'ipv6' ? 128 : 32) : Number(cidr.slice(slash + 1));
-    list.addSubnet(address, prefix, family);
+    const { version, prefix } = parseCidr(cidr);
+    list.addSubnet(cidr.split('/')[0] as string, prefix, version === 6 ? 'ipv6' : 'ipv4');
   }
   const cache = new Map<string, boolean>();
   return (address) => {
