@@ -12,7 +12,7 @@ const Options = z.strictObject({ startTimeIs: StartTimeIs });
 
 const RECORD = 'cdrData';
 
-/** What the format reads of a cdrData: readTree builds only these. */
+/** What the format reads of a cdrData: only these are built or read. */
 export const broadworksXmlFields = xmlFields(RECORD, {
   type: 'headerModule/type',
   direction: 'basicModule/direction',
@@ -32,9 +32,9 @@ export const broadworksXml: CdrFormat = {
   framing: 'xml-record',
   recordElement: RECORD,
   options: Options,
-  parseDocument: documentReader('broadworks-xml', Options, RECORD, broadworksXmlFields.wanted, (cdr, o) =>
+  parseDocument: documentReader('broadworks-xml', Options, broadworksXmlFields, (fields, o) =>
     broadworksCall(
-      broadworksXmlFields.read(cdr),
+      fields,
       // Errors name the field by its path: basicModule/startTime.
       broadworksXmlFields.path,
       o.startTimeIs,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { CdrFormat } from './format.js';
 import { freeswitchCall } from './freeswitch.js';
 import { documentReader } from './reader.js';
-import { wantedPaths } from './xml-paths.js';
+import { xmlRecord } from './xml-paths.js';
 import { attrOf, child, textOf, type XmlNode } from './xml.js';
 
 const Options = z.strictObject({});
@@ -19,7 +19,7 @@ const RECORD = 'cdr';
 const PROFILE_INDEX = 'profile_index';
 
 /** What the read below looks at: any variable (freeswitch.ts asks by name), the first caller profile. */
-export const freeswitchXmlWanted = wantedPaths(RECORD, [
+export const freeswitchXmlRecord = xmlRecord(RECORD, [
   'variables/*',
   'channel_data/direction',
   `callflow@${PROFILE_INDEX}`,
@@ -30,7 +30,7 @@ export const freeswitchXml: CdrFormat = {
   name: 'freeswitch-xml',
   framing: 'xml-document',
   options: Options,
-  parseDocument: documentReader('freeswitch-xml', Options, RECORD, freeswitchXmlWanted, (cdr, _o, ctx) => {
+  parseDocument: documentReader('freeswitch-xml', Options, freeswitchXmlRecord, (cdr, _o, ctx) => {
     const variables = child(cdr, 'variables');
     const profile = child(firstCallflow(cdr), 'caller_profile');
     const fromProfile = (name: string): string => (PROFILE_FIRST.has(name) ? textOf(child(profile, name)) : '');

@@ -16,7 +16,7 @@ const Options = z.strictObject({});
 const RECORD = 'Call';
 const TRUNK_PARTY = 'NetworkTrunkPartyType';
 
-/** What the format reads of a Call: readTree builds only these. */
+/** What the format reads of a Call: only these are built or read. */
 export const metaswitchFields = xmlFields(RECORD, {
   correlator: '@correlator',
   seize: 'IcSeizeTime',
@@ -35,8 +35,7 @@ export const metaswitch: CdrFormat = {
   framing: 'xml-record',
   recordElement: RECORD,
   options: Options,
-  parseDocument: documentReader('metaswitch', Options, RECORD, metaswitchFields.wanted, (call) => {
-    const f = metaswitchFields.read(call);
+  parseDocument: documentReader('metaswitch', Options, metaswitchFields, (f) => {
     const at = epoch(f.seize, 'ms');
     if (at === null) return `${metaswitchFields.path.seize}: "${f.seize}" is not epoch milliseconds`;
     return {

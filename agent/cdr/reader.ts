@@ -8,7 +8,8 @@ import { callRecord, type CallFields } from './assemble.js';
 import { lineText } from './csv.js';
 import { CdrLineError, type CdrContext, type CdrFormat } from './format.js';
 import { optionsOf, OptionsProblem } from './options.js';
-import type { Wanted } from './xml-tree.js';
+import type { XmlRecord } from './xml-paths.js';
+import { textBytes } from './xml-shapes.js';
 import { elements, parseXml, XmlProblem } from './xml.js';
 
 /** The fields of one record; null for a record that is skipped (a START, a header row); or a reason. */
@@ -33,17 +34,18 @@ export function lineReader<S extends z.ZodType>(
 }
 
 /**
- * For XML formats: every `element` in the text is one record, read from its parsed tree — of the `wanted` parts
- * (xml-paths.ts). Lines in errors count from the start of `text` (the element's start tag).
+ * For XML formats: every record element in the text is one record, read as `record` says (xml-paths.ts): from
+ * its bytes when it is of a shape seen before, else from its parsed tree. Lines in errors count from the start of
+ * `text` (the element's start tag).
  */
-export function documentReader<S extends z.ZodType>(
+export function documentReader<S extends z.ZodType, R>(
   format: string,
   schema: S,
-  element: string,
-  wanted: Wanted,
-  read: (record: unknown, options: z.output<S>, ctx: CdrContext) => CallFields | null | string,
+  xml: XmlRecord<R>,
+  read: (input: R, options: z.output<S>, ctx: CdrContext) => CallFields | null | string,
 ): NonNullable<CdrFormat['parseDocument']> {
-  return (text, ctx, decodedAs = 'utf8') => {
+  const { element, wanted } = xml;
+  return (text, ctx, decodedAs = 'utf8', bytes) => {
     const records: CallRecord[] = [];
     const offsets: number[] = [];
     const errors: CdrLineError[] = [];
@@ -56,14 +58,23 @@ export function documentReader<S extends z.ZodType>(
     // Slices come in document order: each one's byte offset is counted on from the last one's (in ASCII text,
     // the usual, and in text read as ISO-8859-1 it is the character offset).
     const ascii = decodedAs === 'latin1' || Buffer.byteLength(text, 'utf8') === text.length;
+    // One byte per character: records of a known shape are read in the bytes (xml-shapes.ts).
+    const source = ascii && bytes !== undefined && bytes.length === text.length ? textBytes(bytes) : undefined;
     let char = 0;
     let byte = 0;
     for (const slice of slices) {
       if (ascii) byte = slice.at;
       else byte += Buffer.byteLength(text.slice(char, slice.at), 'utf8');
       char = slice.at;
-      const tree = parseXml(text, slice, slice.at, slice.end, wanted);
-      const fields = tree instanceof XmlProblem ? tree.reason : read(tree[element], options, ctx);
+      // A record of a shape seen before is read in the bytes; any other is parsed, and teaches its shape.
+      const shaped = source === undefined ? undefined : xml.readShaped(text, source, slice.at, slice.end);
+      const tree = shaped !== undefined ? undefined : parseXml(text, slice, slice.at, slice.end, wanted, source !== undefined);
+      const fields =
+        tree === undefined
+          ? read(shaped as R, options, ctx)
+          : tree instanceof XmlProblem
+            ? tree.reason
+            : read(xml.read(tree[element]), options, ctx);
       if (fields === null) continue;
       const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.rules);
       if (typeof record === 'string') {

@@ -95,8 +95,9 @@ function parseXml(format: CdrFormat, ctx: CdrContext, bytes: Buffer, firstLine: 
   const close = format.framing === 'xml-record' ? Buffer.from(`</${format.recordElement}>`) : undefined;
   for (let from = 0; from < bytes.length; ) {
     const to = close === undefined ? bytes.length : xmlWindowEnd(bytes, from, close);
-    const decoding = xmlDecoding(bytes.subarray(from, to));
-    const window = parseDocument(bytes.toString(decoding, from, to), ctx, decoding);
+    const windowBytes = bytes.subarray(from, to);
+    const decoding = xmlDecoding(windowBytes);
+    const window = parseDocument(bytes.toString(decoding, from, to), ctx, decoding, windowBytes);
     for (let i = 0; i < window.records.length; i++) {
       records.push(window.records[i] as CallRecord);
       lines.push(line);

@@ -4,8 +4,31 @@
  * relative to the record element: `A/B` is B's text, `A/B@x` its attribute x, `@x` the record's own attribute;
  * for wantedPaths also `A/*`: all of A.
  */
+import { readShaped, readShapedFields, type FieldPath, type TextBytes } from './xml-shapes.js';
 import { intern, type Wanted } from './xml-tree.js';
 import { attributeAt, child, textOf } from './xml.js';
+
+/** How a format reads its record elements: the parts readTree builds, and the format's input from them. */
+export interface XmlRecord<R> {
+  /** The record element's name. */
+  readonly element: string;
+  readonly wanted: Wanted;
+  /** The format's input from the record element's tree. */
+  read(record: unknown): R;
+  /** The same from the record text[from, to) when it is of a shape seen before (xml-shapes.ts), else undefined. */
+  readShaped(text: string, bytes: TextBytes, from: number, to: number): R | undefined;
+}
+
+/** A format that reads the tree itself: its input is the record element's tree of the `paths` (see above). */
+export function xmlRecord(element: string, paths: readonly string[]): XmlRecord<unknown> {
+  const wanted = wantedPaths(element, paths);
+  return {
+    element,
+    wanted,
+    read: (record) => record,
+    readShaped: (text, bytes, from, to) => readShaped(text, bytes, from, to, wanted)?.[element],
+  };
+}
 
 interface Node {
   name: string;
@@ -51,32 +74,40 @@ export type XmlFields<D extends Record<string, string>> = {
   [K in keyof D]: D[K] extends `${string}@${string}` ? string | undefined : string;
 };
 
-export interface XmlRecordFields<D extends Record<string, string>> {
+/** A format's declared fields: its input is their values, by name. */
+export interface XmlRecordFields<D extends Record<string, string>> extends XmlRecord<XmlFields<D>> {
   /** The declaration: each field's path, for error messages. */
-  path: D;
-  /** What readTree builds of a document of `record` elements. */
-  wanted: Wanted;
-  /** Every declared field of a record element's tree. */
-  read(record: unknown): XmlFields<D>;
+  readonly path: D;
 }
 
 /** Named fields of a record element, each a path (see the top of this file). */
-export function xmlFields<const D extends Record<string, string>>(record: string, declared: D): XmlRecordFields<D> {
-  const fields = Object.entries(declared).map(([key, path]) => {
+export function xmlFields<const D extends Record<string, string>>(element: string, declared: D): XmlRecordFields<D> {
+  const keys = Object.keys(declared);
+  const fields: FieldPath[] = Object.values(declared).map((path) => {
     const { names, attr } = parsePath(path);
-    return { key, names, attrKey: attr === undefined ? undefined : '@_' + attr };
+    return { names, attrKey: attr === undefined ? undefined : '@_' + attr };
   });
+  const named = (values: readonly (string | undefined)[]): XmlFields<D> => {
+    const out: Record<string, string | undefined> = {};
+    for (let k = 0; k < keys.length; k++) out[keys[k] as string] = values[k];
+    return out as XmlFields<D>;
+  };
+  const wanted = wantedPaths(element, Object.values(declared));
   return {
+    element,
     path: declared,
-    wanted: wantedPaths(record, Object.values(declared)),
-    read(node) {
-      const out: Record<string, string | undefined> = {};
-      for (const f of fields) {
-        let at = node;
-        for (const name of f.names) at = child(at, name);
-        out[f.key] = f.attrKey === undefined ? textOf(at) : attributeAt(at, f.attrKey);
-      }
-      return out as XmlFields<D>;
+    wanted,
+    read: (node) =>
+      named(
+        fields.map((f) => {
+          let at = node;
+          for (const name of f.names) at = child(at, name);
+          return f.attrKey === undefined ? textOf(at) : attributeAt(at, f.attrKey);
+        }),
+      ),
+    readShaped(text, bytes, from, to) {
+      const values = readShapedFields(text, bytes, from, to, wanted, fields);
+      return values === undefined ? undefined : named(values);
     },
   };
 }

@@ -118,7 +118,7 @@ export function readTree(text: string, from = 0, to = text.length, wanted: Wante
       if (end < 0 || end > to) return undefined;
       stack.pop();
       endRun(top);
-      add(stack[stack.length - 1] ?? doc, top.name, element(top.children, top.text, top.attrs));
+      addChild(stack[stack.length - 1] ?? doc, top.name, element(top.children, top.text, top.attrs));
       i = end;
     } else if (c === BANG) {
       if (top === undefined) return undefined;
@@ -150,14 +150,14 @@ export function readTree(text: string, from = 0, to = text.length, wanted: Wante
       const attrs = attributes(text, want);
       const name = want === WHOLE ? nameAt(text, i + 1, nameEnd).local : want.name;
       if (selfClosing) {
-        add(parent, name, attrs ?? '');
+        addChild(parent, name, attrs ?? '');
         i = tagEnd;
         continue;
       }
       // Most elements of a record hold just text: read them without a frame.
       const content = leafText(text, tagEnd, i + 1, nameEnd, to);
       if (content !== undefined) {
-        add(parent, name, element(null, content, attrs));
+        addChild(parent, name, element(null, content, attrs));
         i = leafEnd;
       } else {
         stack.push({ rawFrom: i + 1, rawTo: nameEnd, name, want, children: null, attrs, text: '', run: '' });
@@ -169,7 +169,8 @@ export function readTree(text: string, from = 0, to = text.length, wanted: Wante
   return skipSpace(text, i) >= to ? (doc.children ?? {}) : undefined;
 }
 
-function wantedChild(want: Wanted, text: string, from: number, to: number): Wanted | undefined {
+/** The child of `want` named at text[from, to) (a local name), or undefined when it is not built. */
+export function wantedChild(want: Wanted, text: string, from: number, to: number): Wanted | undefined {
   for (const c of want.children) if (c.name.length === to - from && startsAt(text, c.name, from)) return c;
   return undefined;
 }
@@ -257,7 +258,7 @@ function endRun(open: Open): void {
 }
 
 /** An element's value as fast-xml-parser gives it. */
-function element(children: XmlNode | null, text: string, attrs: XmlNode | null): unknown {
+export function element(children: XmlNode | null, text: string, attrs: XmlNode | null): unknown {
   if (children === null) {
     if (attrs === null) return text;
     if (text === '') return attrs;
@@ -268,8 +269,12 @@ function element(children: XmlNode | null, text: string, attrs: XmlNode | null):
   return attrs === null ? node : Object.assign(node, attrs);
 }
 
-function add(parent: Open, name: string, value: unknown): void {
-  const node = (parent.children ??= {});
+function addChild(parent: Open, name: string, value: unknown): void {
+  add((parent.children ??= {}), name, value);
+}
+
+/** Adds a child element's value under `name`: a repeated one makes an array, in document order. */
+export function add(node: XmlNode, name: string, value: unknown): void {
   const prev = node[name];
   // An inherited name (`isPrototypeOf`) is not a child yet.
   if (prev === undefined || !Object.prototype.hasOwnProperty.call(node, name)) node[name] = value;
@@ -375,7 +380,8 @@ function attributes(text: string, want: Wanted): XmlNode | null {
   return attrs;
 }
 
-function wantedKey(want: Wanted, text: string, from: number, to: number): string | undefined {
+/** The key (`@_name`) of the attribute of `want` named at text[from, to) (a local name), or undefined. */
+export function wantedKey(want: Wanted, text: string, from: number, to: number): string | undefined {
   for (const a of want.attrs) if (a.name.length === to - from && startsAt(text, a.name, from)) return a.key;
   return undefined;
 }
@@ -496,7 +502,7 @@ function decode(written: string): string {
 }
 
 /** fast-xml-parser reads every line end as '\n' (XML 1.0 §2.11). */
-function lineEnds(s: string): string {
+export function lineEnds(s: string): string {
   return s.indexOf('\r') < 0 ? s : s.replace(/\r\n?/g, '\n');
 }
 

@@ -5,6 +5,7 @@
  * record does not cost the others. Values stay strings: '0763…' must keep its leading zero.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { learnShape } from './xml-shapes.js';
 import { readTree, WHOLE, type Wanted } from './xml-tree.js';
 
 /** fast-xml-parser's options: the tree xml-tree.ts reproduces. */
@@ -127,10 +128,15 @@ export function parseXml(
   from = 0,
   to = whole.length,
   wanted: Wanted = WHOLE,
+  learn = false,
 ): XmlNode | XmlProblem {
-  // The plain records writers emit take the fast reader; the rest, and every error, fast-xml-parser.
+  // The plain records writers emit take the fast reader (and with `learn` teach it their shape, xml-shapes.ts);
+  // the rest, and every error, fast-xml-parser.
   const fast = readTree(whole, from, to, wanted);
-  if (fast !== undefined) return fast;
+  if (fast !== undefined) {
+    if (learn) learnShape(whole, from, to, wanted);
+    return fast;
+  }
   const text = from === 0 && to === whole.length ? whole : whole.slice(from, to);
   const first = typeof firstLine === 'number' ? firstLine : firstLine.line;
   const valid = XMLValidator.validate(text);

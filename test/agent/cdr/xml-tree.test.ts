@@ -1,58 +1,14 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { broadworksXmlFields } from '../../../agent/cdr/broadworks-xml.js';
-import { freeswitchXmlWanted } from '../../../agent/cdr/freeswitch-xml.js';
+import { freeswitchXmlRecord } from '../../../agent/cdr/freeswitch-xml.js';
 import { metaswitchFields } from '../../../agent/cdr/metaswitch.js';
 import { wantedPaths } from '../../../agent/cdr/xml-paths.js';
 import { readTree, WHOLE, type Wanted } from '../../../agent/cdr/xml-tree.js';
-import { elements, parseXml, XmlProblem, xmlParserOptions, type XmlNode } from '../../../agent/cdr/xml.js';
-
-const fxp = new XMLParser(xmlParserOptions);
-
-/** fast-xml-parser's tree of `doc`, or undefined when it refuses it. */
-function reference(doc: string): unknown {
-  if (XMLValidator.validate(doc) !== true) return undefined;
-  try {
-    return fxp.parse(doc) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** fast-xml-parser's tree of a document pruned to the wanted parts (the reference for readTree's wanted mode). */
-function pruned(tree: unknown, wanted: Wanted): unknown {
-  if (wanted.whole) return tree;
-  const out: XmlNode = {};
-  for (const [name, value] of Object.entries(tree as XmlNode)) {
-    const want = wanted.children.find((c) => c.name === name);
-    if (want !== undefined) out[name] = Array.isArray(value) ? value.map((v) => prunedElement(v, want)) : prunedElement(value, want);
-  }
-  return out;
-}
-
-function prunedElement(value: unknown, wanted: Wanted): unknown {
-  if (wanted.whole || typeof value !== 'object') return value;
-  const out: XmlNode = {};
-  for (const [key, v] of Object.entries(value as XmlNode)) {
-    if (key === '#text' || wanted.attrs.some((a) => a.key === key)) out[key] = v;
-    else if (!key.startsWith('@_')) Object.assign(out, pruned({ [key]: v }, wanted));
-  }
-  const keys = Object.keys(out);
-  // What is left takes fast-xml-parser's shapes: only text is the string, nothing is ''.
-  if (keys.length === 0) return '';
-  return keys.length === 1 && keys[0] === '#text' ? out['#text'] : out;
-}
-
-/** The fast reader's tree equals fast-xml-parser's (pruned to `wanted`), key order included. */
-function expectSameTree(doc: string, fast: unknown, wanted: Wanted = WHOLE): void {
-  const ref = reference(doc);
-  expect(ref).toBeDefined();
-  const want = pruned(ref, wanted);
-  expect(fast).toStrictEqual(want);
-  expect(JSON.stringify(fast)).toBe(JSON.stringify(want));
-}
+import { elements, parseXml, XmlProblem, type XmlNode } from '../../../agent/cdr/xml.js';
+import { documents, expectSameTree, mutate, mutations, reference, tries } from './xml-gen.js';
 
 describe('readTree: the tree fast-xml-parser builds', () => {
   it.each([
@@ -126,7 +82,7 @@ describe('parseXml', () => {
 const FORMAT_WANTED: Record<string, Wanted> = {
   Call: metaswitchFields.wanted,
   cdrData: broadworksXmlFields.wanted,
-  cdr: freeswitchXmlWanted,
+  cdr: freeswitchXmlRecord.wanted,
 };
 
 describe('the fixtures of the XML formats: the same tree by both paths', () => {
@@ -210,53 +166,6 @@ describe('wanted paths', () => {
   });
 });
 
-// Documents from the parts XML CDR writers use, in the forms the reader accepts and fast-xml-parser reads alike.
-const NAMES = ['a', 'b', 'Call', 'x-y', 'n.m', '_u', 'p:a', 'q:b', 'isPrototypeOf'];
-const ATTRS = ['id', 'type', 'xsi:type', 'p:id', 'xmlns', 'xmlns:xsi', 'a-b', 'c.d'];
-const TEXTS = ['', ' ', 'x', ' 0763 ', 'a b', '\n\t', '&amp;', '&lt;&gt;', '&quot;&apos;', 'it\'s "q"', '>', ']]>', 'a\r\nb', 'é€'];
-
-const spaces = fc.constantFrom(' ', '\n', '\t', '  ', '\r\n');
-const text = fc.array(fc.constantFrom(...TEXTS), { maxLength: 3 }).map((t) => t.join(''));
-const attribute = fc
-  .tuple(fc.constantFrom(...ATTRS), text, fc.constantFrom('"', "'"), fc.constantFrom('=', ' = ', '=\n'), spaces)
-  .map(([name, value, q, eq, ws]) => `${ws}${name}${eq}${q}${value.replaceAll(q, q === '"' ? '&quot;' : '&apos;')}${q}`);
-/** The key an attribute gets (`xsi:type` and `type` are both `@_type`); namespace declarations keep their own. */
-const key = (a: string): string => {
-  const name = a.trim().split(/[\s=]/)[0] ?? '';
-  return name.startsWith('xmlns') ? name : name.slice(name.indexOf(':') + 1);
-};
-const attributes = fc.uniqueArray(attribute, { maxLength: 3, selector: key }).map((a) => a.join(''));
-
-const { element } = fc.letrec<{ element: string; content: string }>((tie) => ({
-  element: fc
-    .tuple(fc.constantFrom(...NAMES), attributes, fc.constantFrom('', ' '), fc.oneof({ depthSize: 'medium' }, fc.constant(null), tie('content')))
-    .map(([name, attrs, ws, content]) => (content === null ? `<${name}${attrs}${ws}/>` : `<${name}${attrs}>${content}</${name}${ws}>`)),
-  content: fc
-    .array(
-      fc.oneof(
-        { depthSize: 'small' },
-        text,
-        fc.constantFrom('<!-- c -->', '<!--a-b < & -->', '<![CDATA[ x < &amp; ]]>', '<![CDATA[]]>'),
-        tie('element'),
-      ),
-      { maxLength: 5 },
-    )
-    .map((parts) => parts.join('')),
-}));
-const documents = fc.tuple(fc.constantFrom('', ' ', '\n'), element, fc.constantFrom('', '\n')).map((p) => p.join(''));
-
-/** Tries over the generated names: paths below a root, some to attributes, some to whole subtrees. */
-const LOCAL_NAMES = [...new Set(NAMES.map((n) => n.slice(n.indexOf(':') + 1)))];
-const LOCAL_ATTRS = ['id', 'type', 'a-b', 'c.d'];
-const path = fc
-  .tuple(
-    fc.array(fc.constantFrom(...LOCAL_NAMES), { maxLength: 3 }),
-    fc.option(fc.constantFrom(...LOCAL_ATTRS)),
-    fc.boolean(),
-  )
-  .map(([names, attr, whole]) => [...names, ...(whole ? ['*'] : [])].join('/') + (attr === null ? '' : `@${attr}`));
-const tries = fc.tuple(fc.constantFrom(...LOCAL_NAMES), fc.array(path, { maxLength: 6 })).map(([root, paths]) => wantedPaths(root, paths));
-
 describe('property: the fast reader against fast-xml-parser', () => {
   it('reads every generated record document into fast-xml-parser’s tree', () => {
     fc.assert(
@@ -281,21 +190,9 @@ describe('property: the fast reader against fast-xml-parser', () => {
   });
 
   it('never returns a tree for a broken document, and any tree it returns is fast-xml-parser’s', () => {
-    const mutation = fc.tuple(
-      fc.nat(),
-      fc.constantFrom('delete', 'insert', 'truncate', 'duplicate'),
-      fc.constantFrom('<', '>', '/', '&', ';', '"', "'", '=', ' ', 'x', ':', '!', '?', '-', ']', '#', '\r', 'é'),
-    );
     fc.assert(
-      fc.property(documents, fc.array(mutation, { minLength: 1, maxLength: 3 }), tries, (doc, mutations, wanted) => {
-        let broken = doc;
-        for (const [n, kind, ch] of mutations) {
-          const at = n % (broken.length + 1);
-          if (kind === 'delete') broken = broken.slice(0, at) + broken.slice(at + 1);
-          else if (kind === 'insert') broken = broken.slice(0, at) + ch + broken.slice(at);
-          else if (kind === 'truncate') broken = broken.slice(0, at);
-          else broken = broken.slice(0, at) + broken.slice(at, at + 1 + (n % 7)) + broken.slice(at);
-        }
+      fc.property(documents, mutations, tries, (doc, edits, wanted) => {
+        const broken = mutate(doc, edits);
         const fast = readTree(broken);
         if (fast !== undefined) expectSameTree(broken, fast);
         // Pruned, it is as strict: it gives up on the same documents.
