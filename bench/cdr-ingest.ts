@@ -183,6 +183,16 @@ async function indexOnly(server: RedisServer, redis: Redis, records: readonly Ca
   return rate;
 }
 
+/**
+ * The V8 semi-space flag this process runs with: the agent's image runs with 2 MB (HOPTRACE_AGENT_SEMI_SPACE_MB),
+ * which costs ingestion its speed; run `node --max-semi-space-size=2 --import tsx bench/cdr-ingest.ts` to measure it.
+ */
+function youngGeneration(): string {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const semi = flags.filter((f) => f.startsWith('--max-semi-space-size')).pop();
+  return semi === undefined ? 'V8 defaults' : semi;
+}
+
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
 const row = (format: string, what: string, r: Rate) =>
   console.log(
@@ -193,7 +203,9 @@ const server = await startRedis();
 const redis = new Redis(server.url);
 const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-cdr-'));
 try {
-  console.log(`node ${process.version}, ${RECORDS.toLocaleString('en-US')} records per format, batches of ${DEFAULT_TUNING.batchRecords}`);
+  console.log(
+    `node ${process.version}, ${RECORDS.toLocaleString('en-US')} records per format, batches of ${DEFAULT_TUNING.batchRecords}, young generation: ${youngGeneration()}`,
+  );
   console.log('format         stage              rec/wall-s rec/cpu-s   wall-s  cpu-s redis-s');
   for (const c of CASES.filter((x) => ONLY === undefined || x.source.format === ONLY)) {
     const caseDir = join(dir, c.source.format);

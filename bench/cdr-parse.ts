@@ -110,8 +110,10 @@ function benchLines(f: CdrFormat, c: Case): Result {
  * XML: a document of many copies of the fixture's record elements that yield a record — as for the line formats,
  * the path real records take (the fixtures' deliberately broken elements go through fast-xml-parser's validator
  * for its error wording: test/agent/cdr/). A format framed per document (FreeSWITCH) parses the fixture whole.
+ * Given the bytes, as the tailer gives them, records are read by their shapes (agent/cdr/xml-shapes.ts); without,
+ * by xml-tree.ts's readTree.
  */
-function benchDocument(f: CdrFormat, c: Case): Result {
+function benchDocument(f: CdrFormat, c: Case, withBytes: boolean): Result {
   const text = readFileSync(new URL(c.file, FIXTURES), 'utf8');
   const ctx: CdrContext = { file: c.file, zone: c.zone, options: c.options };
   const parse = f.parseDocument;
@@ -120,15 +122,19 @@ function benchDocument(f: CdrFormat, c: Case): Result {
   if (records.length === 0) throw new Error(`${c.format}: nothing to parse`);
   const doc = c.element === undefined ? text : `<root>\n${records.join('\n').repeat(50)}\n</root>`;
   const bytesPerRecord = Buffer.byteLength(records.join(''), 'utf8') / records.length;
-  return measure(() => parse(doc, ctx).records.length, Math.round(bytesPerRecord));
+  const bytes = withBytes ? Buffer.from(doc, 'utf8') : undefined;
+  return measure(() => parse(doc, ctx, 'utf8', bytes).records.length, Math.round(bytesPerRecord));
 }
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US').padStart(10);
 console.log(`node ${process.version}, ${seconds}s per format`);
 console.log('format           records/cpu-s  records/wall-s  avg record bytes');
+const row = (name: string, r: Result) => console.log(`${name.padEnd(16)} ${n(r.perCpuSecond)}     ${n(r.perWallSecond)}      ${r.bytesPerLine}`);
 for (const c of CASES) {
   const f = format(c.format);
-  const r = f.framing === 'line' ? benchLines(f, c) : benchDocument(f, c);
-  const size = String(r.bytesPerLine);
-  console.log(`${c.format.padEnd(16)} ${n(r.perCpuSecond)}     ${n(r.perWallSecond)}      ${size}`);
+  if (f.framing === 'line') row(c.format, benchLines(f, c));
+  else {
+    row(c.format, benchDocument(f, c, true));
+    row(`  by readTree`, benchDocument(f, c, false));
+  }
 }

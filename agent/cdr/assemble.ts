@@ -61,7 +61,7 @@ export function callRecord(format: string, f: CallFields, rules: SourceRules | u
     at: f.time.at,
     calling,
     called,
-    source: `cdr:${format}`,
+    source: sourceOf(format),
     ingress: ingress(f.ingress, rules),
   };
   if (anonymous) record.anonymous = true;
@@ -69,6 +69,14 @@ export function callRecord(format: string, f: CallFields, rules: SourceRules | u
   if (f.time.atAlt !== undefined) record.atAlt = f.time.atAlt;
   if (f.callId !== undefined && f.callId !== '') record.callId = utf8Text(f.callId);
   return record;
+}
+
+/** `cdr:<format>`, made once: a string built per record would be built again as a key wherever it is looked up. */
+const sources = new Map<string, CallRecord['source']>();
+function sourceOf(format: string): CallRecord['source'] {
+  let source = sources.get(format);
+  if (source === undefined) sources.set(format, (source = `cdr:${format}`));
+  return source;
 }
 
 function withNoa(trunk: TrunkRules | undefined, noa: NatureOfAddress | undefined): TrunkRules | undefined {

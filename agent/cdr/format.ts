@@ -35,11 +35,9 @@ export interface CdrFormat {
   /**
    * A whole XML document (one file, or one record element) → records and errors, and the UTF-8 byte offset of
    * each record's element from the start of `text` (its evidence). Error line numbers count from the first line
-   * of `text`; a caller feeding single elements adds the element's own line.
-   */
-  /**
-   * `decodedAs`: how the bytes became `text`, so that offsets count bytes (default UTF-8); `bytes`: those bytes,
-   * when the caller has them (records are read faster in them).
+   * of `text`; a caller feeding single elements adds the element's own line. `decodedAs`: how the bytes became
+   * `text`, so that offsets count bytes (default UTF-8); `bytes`: those bytes, when the caller has them (records
+   * are read faster in them).
    */
   parseDocument?(
     text: string,

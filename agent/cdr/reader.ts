@@ -34,7 +34,7 @@ export function lineReader<S extends z.ZodType>(
 }
 
 /**
- * For XML formats: every record element in the text is one record, read as `record` says (xml-paths.ts): from
+ * For XML formats: every record element in the text is one record, read as `xml` says (xml-paths.ts): from
  * its bytes when it is of a shape seen before, else from its parsed tree. Lines in errors count from the start of
  * `text` (the element's start tag).
  */

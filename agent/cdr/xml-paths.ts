@@ -82,33 +82,25 @@ export interface XmlRecordFields<D extends Record<string, string>> extends XmlRe
 
 /** Named fields of a record element, each a path (see the top of this file). */
 export function xmlFields<const D extends Record<string, string>>(element: string, declared: D): XmlRecordFields<D> {
-  const keys = Object.keys(declared);
-  const fields: FieldPath[] = Object.values(declared).map((path) => {
+  const fields: FieldPath[] = Object.entries(declared).map(([key, path]) => {
     const { names, attr } = parsePath(path);
-    return { names, attrKey: attr === undefined ? undefined : '@_' + attr };
+    return { key, names, attrKey: attr === undefined ? undefined : '@_' + attr };
   });
-  const named = (values: readonly (string | undefined)[]): XmlFields<D> => {
-    const out: Record<string, string | undefined> = {};
-    for (let k = 0; k < keys.length; k++) out[keys[k] as string] = values[k];
-    return out as XmlFields<D>;
-  };
   const wanted = wantedPaths(element, Object.values(declared));
   return {
     element,
     path: declared,
     wanted,
-    read: (node) =>
-      named(
-        fields.map((f) => {
-          let at = node;
-          for (const name of f.names) at = child(at, name);
-          return f.attrKey === undefined ? textOf(at) : attributeAt(at, f.attrKey);
-        }),
-      ),
-    readShaped(text, bytes, from, to) {
-      const values = readShapedFields(text, bytes, from, to, wanted, fields);
-      return values === undefined ? undefined : named(values);
+    read(node) {
+      const out: Record<string, string | undefined> = {};
+      for (const f of fields) {
+        let at = node;
+        for (const name of f.names) at = child(at, name);
+        out[f.key] = f.attrKey === undefined ? textOf(at) : attributeAt(at, f.attrKey);
+      }
+      return out as XmlFields<D>;
     },
+    readShaped: (text, bytes, from, to) =>
+      readShapedFields(text, bytes, from, to, wanted, fields) as XmlFields<D> | undefined,
   };
 }
-

@@ -2,16 +2,28 @@
  * Record shapes. A CDR writer is a program: every record of one kind carries the same markup — the same tags,
  * attributes and indentation — and only the values differ. A shape is that markup, learned from a record
  * xml-tree.ts read (so known well-formed): runs of literal markup, each followed by a value (an element's text,
- * an attribute's) or by the record's end. A later record is read by comparing its markup with the runs — one
- * native compare per run — and finding each value's end — one native search per value. It is well-formed
- * because its markup is one that was and its values hold nothing that could end them early: no '<' in any, and
- * no '&' in a record read this way (it takes readTree). Its tree is built from the values by a plan learned
- * with the shape, through xml-tree.ts's own builder: the tree readTree would build.
- * The shapes of one format share a trie of runs, bounded; a record that fits none is read by readTree and its
- * shape learned. Measured: 3–4 times faster than readTree on the formats' records (bench/README.md).
+ * an attribute's) or by the record's end. A later record is read by comparing its markup with the runs, four
+ * bytes at a time, and finding each value's end in the bytes. It is well-formed because its markup is one that
+ * was and its values hold nothing that could end them early: no '<', no '&' but the predefined entities. Its tree
+ * is built from the values by a plan learned with the shape, through xml-tree.ts's own builder (or its declared
+ * fields read straight from the values): what readTree would give. The shapes of one format share a trie of
+ * runs, bounded; a record that fits none is read by readTree and its shape learned. Measured in
+ * bench/README.md (CDR parse): Metaswitch and BroadWorks records about three times as fast as by readTree.
  */
 import type { XmlNode } from './xml.js';
-import { add, element, intern, lineEnds, wantedChild, wantedKey, WHOLE, type Wanted } from './xml-tree.js';
+import {
+  add,
+  decode,
+  element,
+  ENTITIES,
+  intern,
+  isNamespace,
+  isSpace,
+  wantedChild,
+  wantedKey,
+  WHOLE,
+  type Wanted,
+} from './xml-tree.js';
 
 /** What follows a run: the record's end, or a value ending at '<' (text) or at its closing quote. */
 const END = 0;
@@ -53,10 +65,14 @@ interface Build {
 interface Shapes {
   readonly first: Run[];
   runs: number;
+  /** Records not learned since the trie filled up. */
+  unlearned: number;
 }
 
 /** Per format (its Wanted): a file of ever new shapes must not grow memory or the time a mismatch costs. */
 const MAX_RUNS = 4096;
+/** A full trie that keeps missing is of shapes gone by: it is dropped after this many records and learned again. */
+const RELEARN_AFTER = 1000;
 /** Values per record: beyond, a record is read by readTree. */
 const MAX_VALUES = 1024;
 
@@ -72,10 +88,12 @@ export function textBytes(bytes: Buffer): TextBytes {
   return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
 }
 
-/** Where each value of the record being read starts and ends, and whether it holds a CR (line ends to make). */
+/** Where each value of the record being read starts and ends, and whether it holds a CR or an entity to decode. */
 const valueFrom = new Int32Array(MAX_VALUES);
 const valueTo = new Int32Array(MAX_VALUES);
-const valueCr = new Uint8Array(MAX_VALUES);
+const valueRaw = new Uint8Array(MAX_VALUES);
+
+const ENTITY_BYTES = ENTITIES.map((e) => Buffer.from(e, 'latin1'));
 
 /** The shortest slice V8 makes a view of the string sliced (SlicedString::kMinLength); shorter ones are copies. */
 const SLICED_MIN = 13;
@@ -96,16 +114,20 @@ export function readShaped(text: string, source: TextBytes, from: number, to: nu
   return doc;
 }
 
-/** A field of a record element: the text of the element at `names`, or its attribute `attrKey` (`@_name`). */
+/**
+ * A field of a record element, `key` in what is read: the text of the element at `names`, or its attribute
+ * `attrKey` (`@_name`).
+ */
 export interface FieldPath {
+  readonly key: string;
   readonly names: readonly string[];
   readonly attrKey: string | undefined;
 }
 
 /**
- * The values of `fields` in the record text[from, to), when it is of a shape learned for `wanted`, without a
- * tree: what reading them from readTree's tree gives (the first element where one repeats; a text path '' and an
- * attribute path undefined where absent). `fields` must be read only with the `wanted` made for them.
+ * The values of `fields` in the record text[from, to), by key, when it is of a shape learned for `wanted`,
+ * without a tree: what reading them from readTree's tree gives (the first element where one repeats; a text path
+ * '' and an attribute path undefined where absent). `fields` must be read only with the `wanted` made for them.
  */
 export function readShapedFields(
   text: string,
@@ -114,7 +136,7 @@ export function readShapedFields(
   to: number,
   wanted: Wanted,
   fields: readonly FieldPath[],
-): (string | undefined)[] | undefined {
+): Record<string, string | undefined> | undefined {
   const plan = matchShape(source, from, to, wanted);
   if (plan === undefined) return undefined;
   if (plan.fieldsOf !== fields) {
@@ -122,10 +144,10 @@ export function readShapedFields(
     plan.fieldsOf = fields;
   }
   const at = plan.fieldValues as Int32Array;
-  const out = new Array<string | undefined>(at.length);
+  const out: Record<string, string | undefined> = {};
   for (let k = 0; k < at.length; k++) {
     const n = at[k] as number;
-    out[k] = n >= 0 ? valueOf(text, source.bytes, n) : n === ABSENT_TEXT ? '' : undefined;
+    out[(fields[k] as FieldPath).key] = n >= 0 ? valueOf(text, source.bytes, n) : n === ABSENT_TEXT ? '' : undefined;
   }
   return out;
 }
@@ -153,23 +175,38 @@ function matchShape(source: TextBytes, from: number, to: number, wanted: Wanted)
     if (run === undefined) return undefined;
     pos += run.literal.length;
     if (run.follows === END) return pos === to ? run.plan : undefined;
-    // A value: up to '<' (text) or its quote; no '&' (entities are readTree's), no '<' in an attribute.
+    // A value: up to '<' (text) or its quote; no '<' in an attribute, '&' only as a predefined entity.
     const stop = run.follows;
-    let cr = 0;
+    let raw = 0;
     let p = pos;
     for (; p < to; p++) {
       const b = bytes[p] as number;
       if (b === stop) break;
-      if (b === LT || b === AMP) return undefined;
-      if (b === CR) cr = 1;
+      if (b === LT) return undefined;
+      if (b === AMP) {
+        const length = entityAt(bytes, p + 1, to);
+        if (length === 0) return undefined;
+        p += length;
+        raw = 1;
+      } else if (b === CR) raw = 1;
     }
     if (p >= to) return undefined;
     valueFrom[n] = pos;
     valueTo[n] = p;
-    valueCr[n] = cr;
+    valueRaw[n] = raw;
     pos = p;
     runs = run.next;
   }
+}
+
+/** The length of the predefined entity's name and ';' at bytes[at, to) (after its '&'), or 0 when none is. */
+function entityAt(bytes: Uint8Array, at: number, to: number): number {
+  next: for (const e of ENTITY_BYTES) {
+    if (at + e.length > to) continue;
+    for (let k = 0; k < e.length; k++) if (bytes[at + k] !== e[k]) continue next;
+    return e.length;
+  }
+  return 0;
 }
 
 /**
@@ -199,15 +236,16 @@ function buildElement(b: Build, text: string, bytes: Buffer): unknown {
 }
 
 /**
- * As readTree gives a value without entities: line ends made '\n', trimmed. A value of 13 characters or more is
+ * As readTree gives a value: entities decoded, line ends made '\n', trimmed. A value of 13 characters or more is
  * made from the bytes, not sliced from the text: V8 would make the slice a view that keeps the whole 64 kB text
  * alive as long as the record — a Call-ID in a record waiting for the index kept its window, and the young
- * generation's collections copied windows by the megabyte (measured: the tailer 1.6 times faster without).
+ * generation's collections copied windows by the megabyte (bench/README.md, CDR ingestion). Records readTree
+ * reads (the first of each shape) still keep theirs.
  */
 function valueOf(text: string, bytes: Buffer, n: number): string {
   let from = valueFrom[n] as number;
   let to = valueTo[n] as number;
-  if (valueCr[n] === 1) return lineEnds(text.slice(from, to)).trim();
+  if (valueRaw[n] === 1) return decode(text.slice(from, to)).trim();
   while (from < to && isTrimmed(bytes[from] as number)) from++;
   while (to > from && isTrimmed(bytes[to - 1] as number)) to--;
   return to - from < SLICED_MIN ? text.slice(from, to) : bytes.toString('latin1', from, to);
@@ -227,32 +265,32 @@ function newRun(literal: string, follows: Follows): Run {
  * nothing here is checked again). Records with comments, CDATA or text beside child elements are not learned.
  */
 export function learnShape(text: string, from: number, to: number, wanted: Wanted): void {
-  const shapes = known.get(wanted) ?? { first: [], runs: 0 };
-  if (shapes.runs >= MAX_RUNS) return;
+  if (text.slice(from, to).indexOf('<!') >= 0) return;
   const learned = shapeOf(text, from, to, wanted);
-  if (learned === undefined || shapes.runs + learned.literals.length > MAX_RUNS) return;
-  // Markup is ASCII (names, whitespace, quotes), compared as bytes.
-  if (learned.literals.some((l) => !ASCII.test(l))) return;
+  if (learned === undefined) return;
+  const shapes = known.get(wanted) ?? { first: [], runs: 0, unlearned: 0 };
+  if (shapes.runs + learned.literals.length > MAX_RUNS) {
+    if (++shapes.unlearned >= RELEARN_AFTER) known.delete(wanted);
+    return;
+  }
   known.set(wanted, shapes);
   let runs = shapes.first;
   let last: Run | undefined;
-  learned.literals.forEach((written, k) => {
-    const literal = intern(written);
+  for (let k = 0; k < learned.literals.length; k++) {
+    const literal = learned.literals[k] as string;
     const follows = learned.follows[k] as Follows;
     let run = runs.find((r) => r.follows === follows && r.literal === literal);
     if (run === undefined) {
-      run = newRun(literal, follows);
+      run = newRun(intern(literal), follows);
       runs.push(run);
       runs.sort((a, b) => b.literal.length - a.literal.length);
       shapes.runs++;
     }
     last = run;
     runs = run.next;
-  });
-  if (last !== undefined) last.plan = learned.plan;
+  }
+  if (last !== undefined) last.plan ??= learned.plan;
 }
-
-const ASCII = /^[\x00-\x7f]*$/;
 
 interface Learned {
   literals: string[];
@@ -359,11 +397,6 @@ function localFrom(text: string, from: number, to: number): number {
   return colon < 0 ? from : from + colon + 1;
 }
 
-/** `xmlns` and `xmlns:*`: left out of the tree. */
-function isNamespace(text: string, from: number, to: number): boolean {
-  return text.startsWith('xmlns', from) && (to - from === 5 || text.charCodeAt(from + 5) === 58);
-}
-
 function blank(text: string, from: number, to: number): boolean {
   for (let k = from; k < to; k++) if (!isSpace(text.charCodeAt(k))) return false;
   return true;
@@ -372,8 +405,4 @@ function blank(text: string, from: number, to: number): boolean {
 /** What String.prototype.trim removes, of the characters one byte stands for (U+00A0 in ISO-8859-1). */
 function isTrimmed(c: number): boolean {
   return (c >= 9 && c <= 13) || c === 32 || c === 160;
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 10 || c === 9 || c === 13;
 }

@@ -16,7 +16,6 @@
  */
 import type { XmlNode } from './xml.js';
 
-
 /** Which parts of a document readTree builds: a trie of element names from the document down. */
 export interface Wanted {
   /** The element's local name ('' above the root). */
@@ -327,8 +326,7 @@ function scanAttributes(text: string, at: number): number {
     attr.valueEnd[n] = close;
     // Namespace declarations are not in the tree, but a repeated one is still not well-formed: their key is
     // their whole name, the others' their local name.
-    const xmlns =
-      startsAt(text, 'xmlns', nameFrom) && (nameEnd - nameFrom === 5 || text.charCodeAt(nameFrom + 5) === COLON);
+    const xmlns = isNamespace(text, nameFrom, nameEnd);
     attr.xmlns[n] = xmlns;
     attr.key[n] = xmlns ? nameFrom : local;
     i = close + 1;
@@ -443,7 +441,7 @@ const GUARDED_BY_LENGTH: readonly (readonly string[] | undefined)[] = GUARDED_NA
  * included; `from`: where its local part starts.
  */
 function isGuarded(text: string, rawFrom: number, from: number, to: number): boolean {
-  if (startsAt(text, 'xmlns', rawFrom) && (to - rawFrom === 5 || text.charCodeAt(rawFrom + 5) === COLON)) return true;
+  if (isNamespace(text, rawFrom, to)) return true;
   const same = GUARDED_BY_LENGTH[to - from];
   if (same !== undefined) for (const g of same) if (startsAt(text, g, from)) return true;
   return false;
@@ -469,7 +467,8 @@ function readName(text: string, at: number): number {
 /** Where the local name of the last name readName read starts: past its prefix. */
 let localFrom = 0;
 
-const ENTITIES = ['amp;', 'lt;', 'gt;', 'quot;', 'apos;'];
+/** The predefined entities after their '&', the only ones this reader decodes. */
+export const ENTITIES = ['amp;', 'lt;', 'gt;', 'quot;', 'apos;'];
 const DECODED: Readonly<Record<string, string>> = {
   '&amp;': '&',
   '&lt;': '<',
@@ -495,8 +494,13 @@ function isText(text: string, from: number, to: number): boolean {
   return true;
 }
 
+/** `xmlns` or `xmlns:*`, the name at text[from, to): a namespace declaration, left out of the tree. */
+export function isNamespace(text: string, from: number, to: number): boolean {
+  return startsAt(text, 'xmlns', from) && (to - from === 5 || text.charCodeAt(from + 5) === COLON);
+}
+
 /** Text that isText passed, with the predefined entities decoded. */
-function decode(written: string): string {
+export function decode(written: string): string {
   const s = lineEnds(written);
   return s.indexOf('&') < 0 ? s : s.replace(/&(?:amp|lt|gt|quot|apos);/g, (e) => DECODED[e] ?? e);
 }
@@ -516,7 +520,7 @@ function skipSpace(text: string, i: number): number {
   return i;
 }
 
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13;
 }
 

@@ -101,7 +101,6 @@ const path = fc
   .map(([names, attr, whole]) => [...names, ...(whole ? ['*'] : [])].join('/') + (attr === null ? '' : `@${attr}`));
 export const tries = fc.tuple(fc.constantFrom(...LOCAL_NAMES), fc.array(path, { maxLength: 6 })).map(([root, paths]) => wantedPaths(root, paths));
 
-
 /** Edits that break a document, or (rarely) leave it well-formed: applied by `mutate`. */
 export const mutations = fc.array(
   fc.tuple(
