@@ -7,15 +7,32 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
-/** Each chunk is valid until the next one is asked for: one buffer serves the whole read. */
+/**
+ * Each chunk is valid until the next one is asked for. Two buffers serve the whole read: the next chunk is read
+ * into one while the reader works on the other (reading a file's backlog, the tailer waited ~10% of its time
+ * for reads it could have had ready).
+ */
 export async function* fileChunks(handle: FileHandle, from: number, to: number, chunkBytes: number): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(chunkBytes, to - from)));
-  for (let position = from; position < to; ) {
+  const size = Math.max(0, Math.min(chunkBytes, to - from));
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let position = from;
+  const readAt = (buffer: Buffer): Promise<{ chunk: Buffer; whole: boolean }> => {
     const want = Math.min(buffer.length, to - position);
-    const { bytesRead } = await handle.read(buffer, 0, want, position);
-    if (bytesRead === 0) return; // shrank since stat: the next pass sees the truncation
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+    const at = position;
+    position += want;
+    return handle.read(buffer, 0, want, at).then(({ bytesRead }) => ({ chunk: buffer.subarray(0, bytesRead), whole: bytesRead === want }));
+  };
+  let next = position < to ? readAt(buffers[0] as Buffer) : undefined;
+  try {
+    for (let k = 1; next !== undefined; k ^= 1) {
+      const { chunk, whole } = await next;
+      next = whole && position < to ? readAt(buffers[k] as Buffer) : undefined;
+      // Shrank since stat (a short read): the next pass sees the truncation.
+      if (chunk.length > 0) yield chunk;
+    }
+  } finally {
+    // Left early: the read ahead must not land in a buffer nobody owns, nor fail unobserved.
+    await next?.catch(() => undefined);
   }
 }
 

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +9,7 @@ import { CallIndexInputError } from '../../../agent/calls/errors.js';
 import type { CallRecord } from '../../../agent/calls/record.js';
 import { StoreUnavailableError, type CallIndex } from '../../../agent/calls/store.js';
 import { Batcher } from '../../../agent/cdr/batcher.js';
+import { fileChunks } from '../../../agent/cdr/chunks.js';
 import type { FileCheckpoint } from '../../../agent/cdr/checkpoints.js';
 import { CdrLineError } from '../../../agent/cdr/format.js';
 import { cdrFormat } from '../../../agent/cdr/formats.js';
@@ -146,6 +151,40 @@ describe('units and segments', () => {
 });
 
 describe('reading a file in chunks', () => {
+  it('reads a range of a file in chunks, each whole until the next is asked for, reading ahead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hoptrace-chunks-'));
+    const file = join(dir, 'a.cdr');
+    const content = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251));
+    writeFileSync(file, content);
+    const handle = await open(file, 'r');
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(content.length), fc.nat(content.length), fc.integer({ min: 1000, max: 40_000 }), async (a, b, chunkBytes) => {
+          const [from, to] = a <= b ? [a, b] : [b, a];
+          let at = from;
+          for await (const chunk of fileChunks(handle, from, to, chunkBytes)) {
+            expect(chunk.length).toBeLessThanOrEqual(chunkBytes);
+            // Still whole once the next chunk's read, started ahead, has landed.
+            await sleep(1);
+            expect(chunk.equals(content.subarray(at, at + chunk.length))).toBe(true);
+            at += chunk.length;
+          }
+          expect(at).toBe(to);
+        }),
+        { numRuns: 30 },
+      );
+      // A file shorter than its stat said (truncated since): what is there, then the end.
+      const read: Buffer[] = [];
+      for await (const chunk of fileChunks(handle, 90_000, 150_000, 4096)) read.push(Buffer.from(chunk));
+      expect(Buffer.concat(read)).toEqual(content.subarray(90_000));
+      // Left early: the read ahead is awaited, the handle closes cleanly.
+      for await (const chunk of fileChunks(handle, 0, content.length, 1000)) if (chunk.length > 0) break;
+    } finally {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   const collect = async (text: string, cuts: number[], finish: boolean, format = generic) => {
     const pushed: CallRecord[] = [];
     let mark: Mark | undefined;
