@@ -6,16 +6,20 @@
  * For each format a file of `records` synthetic records (distinct called numbers, times of the last day) is
  * written to a temporary directory, and a CDR tailer reads it into the Redis call index on a private
  * redis-server, with its checkpoints in the same Redis: the time from the tailer's start until the index has
- * acknowledged the last record ("tailer e2e"). Then its parts alone, to name the bottleneck: parse only (the
+ * acknowledged the last record ("tailer e2e"), in a process of its own as an agent (with this one's node flags:
+ * `node --max-semi-space-size=2 --import tsx bench/cdr-ingest.ts` measures the agent image's young generation),
+ * once from a cold start and three times warm. Then its parts alone, to name the bottleneck: parse only (the
  * file's 256 kB chunks through the format, as the tailer cuts them), the tailer into no store (read, parse,
  * batch, checkpoint: its own cost), and index only (add() of the parsed records in batches of 5,000, one after
  * the other as the tailer sends them). Rates per wall second and per CPU second of this
  * process; redis-server's CPU seconds beside them (INFO cpu).
  */
 import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -138,10 +142,10 @@ async function timed(redis: Redis, records: number, run: () => Promise<void>): P
 const NO_STORE: CallIndex = { add: async () => {}, lookup: async () => [], ping: async () => true, close: async () => {} };
 
 /** The tailer from its start until the index acknowledged the last record, into Redis or into no store. */
-async function ingest(server: RedisServer, redis: Redis, c: Case, dir: string, store: 'redis' | 'none'): Promise<Rate> {
+async function ingest(url: string, redis: Redis, c: Case, dir: string, store: 'redis' | 'none'): Promise<Rate> {
   await redis.flushall();
-  const index = store === 'redis' ? createRedisCallIndex({ url: server.url, ...INDEX }) : NO_STORE;
-  const checkpoints = store === 'redis' ? openCheckpointStore({ redisUrl: server.url, agent: 'bench' }) : new MemoryCheckpointStore();
+  const index = store === 'redis' ? createRedisCallIndex({ url, ...INDEX }) : NO_STORE;
+  const checkpoints = store === 'redis' ? openCheckpointStore({ redisUrl: url, agent: 'bench' }) : new MemoryCheckpointStore();
   const metrics = new Registry();
   const indexed = async () => (await metrics.getSingleMetric('hoptrace_cdr_records_indexed_total')?.get())?.values[0]?.value ?? 0;
   let tailer: ReturnType<typeof startCdrTailer> | undefined;
@@ -172,6 +176,36 @@ function parseAll(c: Case, bytes: Buffer, take: (records: CallRecord[]) => void)
   }
 }
 
+/**
+ * End to end in a process of its own, as an agent runs: this one holds the file's bytes and every stage's
+ * garbage, which skews the collector (the more so with a small young generation). Same node flags as this
+ * process. The file is read four times, into an emptied Redis each time: a cold start, then warm (the JIT
+ * done) three times — this machine's speed wanders by a quarter from one second to the next.
+ */
+function endToEnd(url: string, c: Case, dir: string): { cold: Rate; warm: Rate[] } {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(RECORDS)], {
+    env: { ...process.env, [TAILER_ENV]: JSON.stringify({ url, dir, format: c.source.format }) },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (child.status !== 0) throw new Error(`${c.source.format}: the end-to-end process exited ${child.status ?? child.signal}`);
+  return JSON.parse(child.stdout) as { cold: Rate; warm: Rate[] };
+}
+
+/** Set for the process endToEnd starts: what it reads and where it writes. */
+const TAILER_ENV = 'HOPTRACE_BENCH_TAILER';
+
+async function endToEndProcess(spec: { url: string; dir: string; format: string }): Promise<void> {
+  const c = CASES.find((x) => x.source.format === spec.format);
+  if (c === undefined) throw new Error(`no case ${spec.format}`);
+  const redis = new Redis(spec.url);
+  const cold = await ingest(spec.url, redis, c, spec.dir, 'redis');
+  const warm: Rate[] = [];
+  for (let i = 0; i < 3; i++) warm.push(await ingest(spec.url, redis, c, spec.dir, 'redis'));
+  redis.disconnect();
+  process.stdout.write(JSON.stringify({ cold, warm }));
+}
+
 async function indexOnly(server: RedisServer, redis: Redis, records: readonly CallRecord[]): Promise<Rate> {
   await redis.flushall();
   const index = createRedisCallIndex({ url: server.url, ...INDEX });
@@ -199,6 +233,12 @@ const row = (format: string, what: string, r: Rate) =>
     `${format.padEnd(14)} ${what.padEnd(16)} ${fmt(r.records / r.wallS)} ${fmt(r.records / r.cpuS)}   ${r.wallS.toFixed(2).padStart(6)} ${r.cpuS.toFixed(2).padStart(6)} ${r.redisCpuS.toFixed(2).padStart(7)}`,
   );
 
+const tailerSpec = process.env[TAILER_ENV];
+if (tailerSpec !== undefined) {
+  await endToEndProcess(JSON.parse(tailerSpec) as { url: string; dir: string; format: string });
+  process.exit(0);
+}
+
 const server = await startRedis();
 const redis = new Redis(server.url);
 const dir = mkdtempSync(join(tmpdir(), 'hoptrace-bench-cdr-'));
@@ -220,12 +260,14 @@ try {
     let parsed = 0;
     row(c.source.format, 'parse only', await timed(redis, RECORDS, async () => parseAll(c, bytes, (r) => (parsed += r.length))));
     if (parsed !== RECORDS) throw new Error(`${c.source.format}: parsed ${parsed} of ${RECORDS}`);
-    row(c.source.format, 'tailer, no store', await ingest(server, redis, c, caseDir, 'none'));
+    row(c.source.format, 'tailer, no store', await ingest(server.url, redis, c, caseDir, 'none'));
     const records: CallRecord[] = [];
     parseAll(c, bytes, (r) => records.push(...r));
     row(c.source.format, 'index only', await indexOnly(server, redis, records));
     records.length = 0;
-    row(c.source.format, 'tailer e2e', await ingest(server, redis, c, caseDir, 'redis'));
+    const e2e = endToEnd(server.url, c, caseDir);
+    row(c.source.format, 'e2e, cold start', e2e.cold);
+    for (const warm of e2e.warm) row(c.source.format, 'tailer e2e', warm);
     console.log(`${''.padEnd(14)} ${Math.round(bytes.length / RECORDS)} bytes per record`);
   }
 } finally {

@@ -95,9 +95,6 @@ const valueRaw = new Uint8Array(MAX_VALUES);
 
 const ENTITY_BYTES = ENTITIES.map((e) => Buffer.from(e, 'latin1'));
 
-/** The shortest slice V8 makes a view of the string sliced (SlicedString::kMinLength); shorter ones are copies. */
-const SLICED_MIN = 13;
-
 const AMP = 38;
 const CR = 13;
 
@@ -235,20 +232,14 @@ function buildElement(b: Build, text: string, bytes: Buffer): unknown {
   return element(children, b.text < 0 ? '' : valueOf(text, bytes, b.text), attrs);
 }
 
-/**
- * As readTree gives a value: entities decoded, line ends made '\n', trimmed. A value of 13 characters or more is
- * made from the bytes, not sliced from the text: V8 would make the slice a view that keeps the whole 64 kB text
- * alive as long as the record — a Call-ID in a record waiting for the index kept its window, and the young
- * generation's collections copied windows by the megabyte (bench/README.md, CDR ingestion). Records readTree
- * reads (the first of each shape) still keep theirs.
- */
+/** As readTree gives a value: entities decoded, line ends made '\n', trimmed. */
 function valueOf(text: string, bytes: Buffer, n: number): string {
   let from = valueFrom[n] as number;
   let to = valueTo[n] as number;
   if (valueRaw[n] === 1) return decode(text.slice(from, to)).trim();
   while (from < to && isTrimmed(bytes[from] as number)) from++;
   while (to > from && isTrimmed(bytes[to - 1] as number)) to--;
-  return to - from < SLICED_MIN ? text.slice(from, to) : bytes.toString('latin1', from, to);
+  return text.slice(from, to);
 }
 
 /** A run of `literal`, its bytes laid out for match. */

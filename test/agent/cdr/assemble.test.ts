@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callRecord, peer } from '../../../agent/cdr/assemble.js';
@@ -6,6 +8,26 @@ import { normalise } from '../../../proto/tn.js';
 const base = { calledLabel: 'field 9 (called)', time: { at: 0 }, ingress: {} };
 
 describe('callRecord', () => {
+  it('holds none of the text its fields were sliced from: a record waiting for the index keeps no 64 kB window', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const kept: unknown[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let w = 0; w < 100; w++) {
+      // A window of a file, flat, with one record's fields in it, sliced out as the line formats slice them.
+      const fields = `,+44207946${String(w).padStart(5, '0')},+4420794611${String(w).padStart(4, '0')},trunk-group-${w}-london,2001:db8::${w}:5060,call-${w}-a84b4c76e66710@203.0.113.40,`;
+      const window = ('x'.repeat(32_000) + fields + 'y'.repeat(32_000)).slice(0);
+      const [calling, calledNumber, trunkGroup, ip, callId] = window.slice(32_001, 32_000 + fields.length - 1).split(',') as string[];
+      kept.push(callRecord('generic', { ...base, calling, called: calledNumber, callId, ingress: { trunkGroup, ip } }, undefined));
+    }
+    gc();
+    gc();
+    // Each window kept would be 64 kB: 6.4 MB for the hundred.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(1_500_000);
+    expect(kept).toHaveLength(100);
+  });
+
   it('keeps an unnormalisable caller as received: a spoofed number is evidence', () => {
     expect(callRecord('generic', { ...base, calling: 'sip:alice@example.com', called: '2025550143' }, undefined)).toMatchObject({
       calling: 'sip:alice@example.com',
