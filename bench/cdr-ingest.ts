@@ -11,8 +11,8 @@
  * once from a cold start and three times warm. Then its parts alone, to name the bottleneck: parse only (the
  * file's 256 kB chunks through the format, as the tailer cuts them), the tailer into no store (read, parse,
  * batch, checkpoint: its own cost), and index only (add() of the parsed records in batches of 5,000, one after
- * the other as the tailer sends them). Rates per wall second and per CPU second of this
- * process; redis-server's CPU seconds beside them (INFO cpu).
+ * the other as the tailer sends them). Rates per wall second and per CPU second of the process that ran the
+ * stage; redis-server's CPU seconds beside them (INFO cpu).
  */
 import '../config/fast-strings.js'; // first: restores fast string methods after ioredis loads
 import { spawnSync } from 'node:child_process';
@@ -150,7 +150,8 @@ async function ingest(url: string, redis: Redis, c: Case, dir: string, store: 'r
   const indexed = async () => (await metrics.getSingleMetric('hoptrace_cdr_records_indexed_total')?.get())?.values[0]?.value ?? 0;
   let tailer: ReturnType<typeof startCdrTailer> | undefined;
   const rate = await timed(redis, RECORDS, async () => {
-    tailer = startCdrTailer({ source: { ...c.source, dir }, index, checkpoints, log: pino({ level: 'warn' }), metrics });
+    // To stderr: the end-to-end process answers on stdout.
+    tailer = startCdrTailer({ source: { ...c.source, dir }, index, checkpoints, log: pino({ level: 'warn' }, pino.destination(2)), metrics });
     while ((await indexed()) < RECORDS) await new Promise((r) => setTimeout(r, 5));
   });
   await tailer?.stop();
@@ -188,6 +189,7 @@ function endToEnd(url: string, c: Case, dir: string): { cold: Rate; warm: Rate[]
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  if (child.error !== undefined) throw child.error;
   if (child.status !== 0) throw new Error(`${c.source.format}: the end-to-end process exited ${child.status ?? child.signal}`);
   return JSON.parse(child.stdout) as { cold: Rate; warm: Rate[] };
 }

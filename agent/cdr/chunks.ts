@@ -16,22 +16,26 @@ export async function* fileChunks(handle: FileHandle, from: number, to: number, 
   const size = Math.max(0, Math.min(chunkBytes, to - from));
   const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
   let position = from;
-  const readAt = (buffer: Buffer): Promise<{ chunk: Buffer; whole: boolean }> => {
-    const want = Math.min(buffer.length, to - position);
-    const at = position;
-    position += want;
-    return handle.read(buffer, 0, want, at).then(({ bytesRead }) => ({ chunk: buffer.subarray(0, bytesRead), whole: bytesRead === want }));
+  const readInto = (buffer: Buffer): Promise<Buffer> => {
+    const read = handle.read(buffer, 0, Math.min(buffer.length, to - position), position).then(({ bytesRead }) => {
+      position += bytesRead;
+      return buffer.subarray(0, bytesRead);
+    });
+    // Handled here as well as where it is awaited: the reader may be waiting for the index (the store down)
+    // when a read ahead fails, and the failure must reach it, not end the process as an unhandled rejection.
+    read.catch(() => undefined);
+    return read;
   };
-  let next = position < to ? readAt(buffers[0] as Buffer) : undefined;
+  let next = position < to && size > 0 ? readInto(buffers[0] as Buffer) : undefined;
   try {
     for (let k = 1; next !== undefined; k ^= 1) {
-      const { chunk, whole } = await next;
-      next = whole && position < to ? readAt(buffers[k] as Buffer) : undefined;
-      // Shrank since stat (a short read): the next pass sees the truncation.
+      const chunk = await next;
+      // Nothing read: the file shrank since stat, and the next pass sees the truncation. A short read goes on.
+      next = chunk.length > 0 && position < to ? readInto(buffers[k] as Buffer) : undefined;
       if (chunk.length > 0) yield chunk;
     }
   } finally {
-    // Left early: the read ahead must not land in a buffer nobody owns, nor fail unobserved.
+    // Left early: the read ahead must not land in a buffer nobody owns.
     await next?.catch(() => undefined);
   }
 }
@@ -65,7 +69,10 @@ export async function* gunzipChunks(handle: FileHandle, file: string, chunkBytes
   }
 }
 
-/** The first `bytes` of the content (fewer if it is shorter), and the whole content, read once. */
+/**
+ * The first `bytes` of the content (fewer if it is shorter), and the whole content, read once. It keeps the first
+ * chunks while asking for more: they must be the caller's to keep (gunzip's are; fileChunks' are not).
+ */
 export async function withStart(chunks: AsyncIterable<Buffer>, bytes: number): Promise<{ start: Buffer; content: AsyncIterable<Buffer> }> {
   const it = chunks[Symbol.asyncIterator]();
   const first: Buffer[] = [];

@@ -69,12 +69,10 @@ export function documentReader<S extends z.ZodType, R>(
       // A record of a shape seen before is read in the bytes; any other is parsed, and teaches its shape.
       const shaped = source === undefined ? undefined : xml.readShaped(text, source, slice.at, slice.end);
       const tree = shaped !== undefined ? undefined : parseXml(text, slice, slice.at, slice.end, wanted, source !== undefined);
-      const fields =
-        tree === undefined
-          ? read(shaped as R, options, ctx)
-          : tree instanceof XmlProblem
-            ? tree.reason
-            : read(xml.read(tree[element]), options, ctx);
+      let fields: CallFields | null | string;
+      if (tree === undefined) fields = read(shaped as R, options, ctx);
+      else if (tree instanceof XmlProblem) fields = tree.reason;
+      else fields = read(xml.read(tree[element]), options, ctx);
       if (fields === null) continue;
       const record = typeof fields === 'string' ? fields : callRecord(format, fields, ctx.rules);
       if (typeof record === 'string') {

@@ -16,7 +16,7 @@ export interface XmlRecord<R> {
   /** The format's input from the record element's tree. */
   read(record: unknown): R;
   /** The same from the record text[from, to) when it is of a shape seen before (xml-shapes.ts), else undefined. */
-  readShaped(text: string, bytes: TextBytes, from: number, to: number): R | undefined;
+  readShaped(text: string, source: TextBytes, from: number, to: number): R | undefined;
 }
 
 /** A format that reads the tree itself: its input is the record element's tree of the `paths` (see above). */
@@ -26,7 +26,7 @@ export function xmlRecord(element: string, paths: readonly string[]): XmlRecord<
     element,
     wanted,
     read: (record) => record,
-    readShaped: (text, bytes, from, to) => readShaped(text, bytes, from, to, wanted)?.[element],
+    readShaped: (text, source, from, to) => readShaped(text, source, from, to, wanted)?.[element],
   };
 }
 
@@ -100,7 +100,6 @@ export function xmlFields<const D extends Record<string, string>>(element: strin
       }
       return out as XmlFields<D>;
     },
-    readShaped: (text, bytes, from, to) =>
-      readShapedFields(text, bytes, from, to, wanted, fields) as XmlFields<D> | undefined,
+    readShaped: (text, source, from, to) => readShapedFields(text, source, from, to, wanted, fields) as XmlFields<D> | undefined,
   };
 }

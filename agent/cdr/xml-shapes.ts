@@ -65,7 +65,7 @@ interface Build {
 interface Shapes {
   readonly first: Run[];
   runs: number;
-  /** Records not learned since the trie filled up. */
+  /** Records not learned, for want of room, since the last one learned. */
   unlearned: number;
 }
 
@@ -281,6 +281,7 @@ export function learnShape(text: string, from: number, to: number, wanted: Wante
     runs = run.next;
   }
   if (last !== undefined) last.plan ??= learned.plan;
+  shapes.unlearned = 0;
 }
 
 interface Learned {
@@ -322,7 +323,7 @@ function shapeOf(text: string, from: number, to: number, wanted: Wanted): Learne
     }
     const parent = stack[stack.length - 1] as Frame;
     const nameEnd = nameEndAt(text, lt + 1);
-    const local = localFrom(text, lt + 1, nameEnd);
+    const local = localPartAt(text, lt + 1, nameEnd);
     const want =
       parent.want === undefined ? undefined : parent.want.whole ? WHOLE : wantedChild(parent.want, text, local, nameEnd);
     const b: Build | undefined =
@@ -343,7 +344,7 @@ function shapeOf(text: string, from: number, to: number, wanted: Wanted): Learne
       const close = text.indexOf(quote === DQUOTE ? '"' : "'", q + 1);
       const n = value(q + 1, close, quote);
       if (b !== undefined && want !== undefined && !isNamespace(text, j, attrEnd)) {
-        const attrLocal = localFrom(text, j, attrEnd);
+        const attrLocal = localPartAt(text, j, attrEnd);
         const key = want.whole ? intern('@_' + text.slice(attrLocal, attrEnd)) : wantedKey(want, text, attrLocal, attrEnd);
         if (key !== undefined) b.attrs.push({ key, value: n });
       }
@@ -383,7 +384,7 @@ function nameEndAt(text: string, at: number): number {
 }
 
 /** Where the local part of the name at text[from, to) starts: past its prefix. */
-function localFrom(text: string, from: number, to: number): number {
+function localPartAt(text: string, from: number, to: number): number {
   const colon = text.slice(from, to).indexOf(':');
   return colon < 0 ? from : from + colon + 1;
 }

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -182,6 +182,41 @@ describe('reading a file in chunks', () => {
     } finally {
       await handle.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** A file handle over `content` whose reads return at most `cap` bytes, and fail from the `failAt`-th read on. */
+  const fakeHandle = (content: Buffer, cap: number, failAt = Infinity) => {
+    let reads = 0;
+    return {
+      read: async (buffer: Buffer, offset: number, length: number, position: number) => {
+        if (++reads >= failAt) throw new Error('EIO: i/o error, read');
+        const n = content.copy(buffer, offset, position, position + Math.min(length, cap));
+        return { bytesRead: n, buffer };
+      },
+    } as unknown as FileHandle;
+  };
+
+  it('goes on after a short read, as filesystems over a network return them', async () => {
+    const content = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const read: Buffer[] = [];
+    for await (const chunk of fileChunks(fakeHandle(content, 700), 0, content.length, 1024)) read.push(Buffer.from(chunk));
+    expect(Buffer.concat(read)).toEqual(content);
+  });
+
+  it('hands a failed read ahead to the reader when it asks, not to the process while it waits', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const chunks = fileChunks(fakeHandle(Buffer.alloc(10_000, 1), 10_000, 2), 0, 10_000, 1000);
+      expect((await chunks.next()).value).toHaveLength(1000);
+      // The reader waits (the index is down) while the read ahead fails.
+      await sleep(20);
+      expect(unhandled).toEqual([]);
+      await expect(chunks.next()).rejects.toThrow('EIO');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
     }
   });
 
