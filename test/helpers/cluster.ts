@@ -24,10 +24,7 @@ export interface RedisCluster {
 export async function startRedisCluster(nodes = 3): Promise<RedisCluster> {
   const started: RedisServer[] = [];
   try {
-    for (let i = 0; i < nodes; i++) {
-      const busPort = await freePort();
-      started.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort), '--cluster-node-timeout', '2000']));
-    }
+    for (let i = 0; i < nodes; i++) started.push(await startNode());
     const addresses = started.map((n) => `127.0.0.1:${n.port}`);
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
     await waitUntilOk(started);
@@ -54,6 +51,18 @@ export async function startRedisCluster(nodes = 3): Promise<RedisCluster> {
       await Promise.all(started.map((n) => n.stop()));
     },
   };
+}
+
+/** One node; its bus port found free may be taken before it binds it: then another. */
+async function startNode(attempts = 3): Promise<RedisServer> {
+  const busPort = await freePort();
+  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort), '--cluster-node-timeout', '2000'];
+  try {
+    return await startRedis(args);
+  } catch (err) {
+    if (attempts <= 1) throw err;
+    return startNode(attempts - 1);
+  }
 }
 
 /** Every node sees every slot assigned and the cluster ok (the gossip takes a moment after create). */

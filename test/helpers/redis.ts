@@ -29,7 +29,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+/** redis-server exited before it listened: most likely its port (or its cluster bus port) was taken meanwhile. */
+class ExitedBeforeListening extends Error {}
+
+async function waitForPort(port: number, proc: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -38,14 +41,18 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
       s.once('error', () => resolve(false));
     });
     if (ok) return;
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new ExitedBeforeListening(`redis-server on ${port} exited before listening`);
     if (Date.now() > until) throw new Error(`redis-server did not listen on ${port}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
+/** A port found free may be taken before redis-server binds it (another test's server, a cluster bus port). */
+const START_ATTEMPTS = 5;
+
 export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hoptrace-redis-'));
+  let port = 0;
   let proc: ChildProcess;
   const launch = async () => {
     proc = spawn(
@@ -53,11 +60,22 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
       { stdio: 'ignore' },
     );
-    await waitForPort(port);
+    await waitForPort(port, proc);
   };
   const exited = () =>
     new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
-  await launch();
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (!(err instanceof ExitedBeforeListening) || attempt === START_ATTEMPTS) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
