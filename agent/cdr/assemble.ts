@@ -72,10 +72,11 @@ export function callRecord(format: string, f: CallFields, rules: SourceRules | u
 }
 
 /**
- * `s` as a string of its own (a slice of a private copy). A field sliced from a line is, for V8, a view of the 64 kB text the line was
- * read in (from 13 characters up): a record waiting for the index kept its whole window alive, and the young
- * generation's collections copied windows by the megabyte (bench/README.md, CDR ingestion: the tailer 1.6 times
- * faster without). Concatenating makes a string V8 flattens into a copy of its own when it is sliced.
+ * `s` as a string of its own (a slice of a private copy). A field sliced from a line is, for V8, a view of the
+ * 64 kB text the line was read in (from 13 characters up): a record waiting for the index kept its whole window
+ * alive, and the young generation's collections copied windows by the megabyte (bench/README.md, CDR ingestion:
+ * the tailer 1.6 times faster without). Concatenating makes a string V8 flattens into a copy of its own when it
+ * is sliced.
  */
 function own(s: string): string {
   return s.length < SLICED_MIN ? s : (' ' + s).slice(1);

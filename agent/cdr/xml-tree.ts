@@ -506,7 +506,7 @@ export function decode(written: string): string {
 }
 
 /** fast-xml-parser reads every line end as '\n' (XML 1.0 §2.11). */
-export function lineEnds(s: string): string {
+function lineEnds(s: string): string {
   return s.indexOf('\r') < 0 ? s : s.replace(/\r\n?/g, '\n');
 }
 
